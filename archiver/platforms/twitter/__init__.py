@@ -1,0 +1,2 @@
+"""Twitter/X: embed markup, canonical identity, and resolution without login."""
+NAME = "twitter"
