@@ -28,6 +28,7 @@ DEFAULT_MAX_REDIRECTS = 10
 DEFAULT_RETRIES = 3  # extra attempts after a retryable failure
 DEFAULT_BACKOFF = 1.0  # seconds, doubled per attempt, with jitter
 DEFAULT_CLIENTS = 8  # httpx clients the pool spreads origins over (see docs/architecture.md)
+DEFAULT_EXTRACT_WORKERS = 1  # processes that parse pages beside the event loop (0: a thread instead)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Settings:
     retries: int = DEFAULT_RETRIES
     backoff: float = DEFAULT_BACKOFF
     clients: int = DEFAULT_CLIENTS
+    extract_workers: int = DEFAULT_EXTRACT_WORKERS
     allow_private: bool = False
     connect_to: tuple[tuple[str, str], ...] = ()  # (from origin, to origin)
     meta_access_token: str | None = field(default=None, repr=False)
