@@ -1,0 +1,27 @@
+# archiver: the two commands a fresh machine needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: setup demo test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)  ## crawl the bundled offline demo into data/demo.db and print a summary
+	$(BIN)/python -m archiver.demo
+
+test: $(STAMP)  ## the whole test suite (what CI runs)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)  ## benchmarks under bench/ (speed and memory; never timed assertions in tests)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) data/demo.db data/demo.db-* .pytest_cache
