@@ -114,6 +114,7 @@ class Exchange:
     connected_to: str | None = None  # the origin dialled when --connect-to mapped this one
     body: bytes = b""
     truncated: bool = False  # the body hit the size limit
+    attempts: int = 1  # requests made for this hop (retries included); only the last is kept
     error: str | None = None  # why no (complete) response came back
 
 

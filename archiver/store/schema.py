@@ -87,6 +87,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             "body_sha256": str,
             "body_size": int,
             "truncated": int,
+            "attempts": int,  # requests made for this exchange, retries included
             "error": str,
             "parent_fetch_id": int,
             "article_id": int,

@@ -183,6 +183,7 @@ class Store:
                 body_sha256=self._save_body(hop),
                 body_size=len(hop.body),
                 truncated=int(hop.truncated),
+                attempts=hop.attempts,
             )
         return int(self.db["fetches"].insert(row).last_pk)
 

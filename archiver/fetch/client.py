@@ -1,0 +1,253 @@
+"""The client layer: the one place that holds httpx clients and sends requests.
+
+Why a pool of clients, not one: measured on this workload, one
+``httpx.AsyncClient`` at 64 concurrent requests manages about 93 requests/s at
+about 10 ms of CPU per request, its connection pool being the cost
+(encode/httpx#3215); the same load split over 8 clients reaches about 566/s.
+So ``ClientPool`` holds ``settings.clients`` clients and picks one by a stable
+hash of the request's origin: every request to one origin goes through the same
+client and reuses its connections, and the choice is the same in every process.
+
+Every request goes through, in order: the host's pacing slot (``Pacer``), the
+global concurrency limit, then one total time limit around the whole exchange,
+body included (``asyncio.timeout``), so a server that drips a byte a second
+cannot stretch a request past ``settings.timeout``. Redirects are not followed
+here (``capture`` follows them, recording each hop) and nothing is retried here
+(``capture`` asks ``retry.decide``). Cookies are not kept between requests:
+what one request sends must not depend on which others ran before it.
+
+Bodies are kept decoded (gzip/deflate removed, see ``body.py``) while the
+response headers stay as received, ``Content-Encoding`` included: an exporter
+that rebuilds the HTTP message (WARC) must drop that header or re-encode.
+
+``fetch`` never raises for a network failure: it returns an ``Attempt`` whose
+exchange has ``error`` set, plus the exception for the retry decision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import http.cookiejar
+import time
+from datetime import datetime, timezone
+from typing import Iterable, NamedTuple
+
+import httpx
+
+from archiver.errors import FetchError, Refused
+from archiver.fetch.body import ACCEPT_ENCODING, BodyReader
+from archiver.fetch.connect_to import ConnectMap, ConnectToTransport, origin_of
+from archiver.fetch.guard import Guard
+from archiver.fetch.pacing import Pacer, Sleep
+from archiver.fetch.retry import RetryPolicy
+from archiver.models import Exchange
+from archiver.settings import Settings
+
+Headers = Iterable[tuple[str, str]]
+_FIXED_HEADERS = frozenset({"user-agent", "host"})
+
+
+class Attempt(NamedTuple):
+    """One request's outcome: the exchange to record, and the exception if it failed."""
+
+    exchange: Exchange
+    exc: BaseException | None = None
+
+
+def utc_now() -> str:
+    """UTC ISO 8601 with microseconds and Z, the time format of every stored fact."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def pool_index(origin: str, size: int) -> int:
+    """A client index for an origin that is the same in every process (unlike ``hash``)."""
+    digest = hashlib.blake2b(origin.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % size
+
+
+def unsent(url: str, method: str, error: str) -> Exchange:
+    """The record of a request that was never sent (refused, invalid URL)."""
+    now = utc_now()
+    return Exchange(url=url, method=method, started=now, finished=now, duration_ms=0.0, error=error)
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line message for a failed request."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectError):
+        return f"connection failed: {text}"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({type(exc).__name__}): {text}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"protocol error: {text}"
+    if isinstance(exc, httpx.HTTPError):
+        return f"{type(exc).__name__}: {text}"
+    if isinstance(exc, Refused):
+        return f"refused: {text}"
+    return text
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
+def _pairs(raw: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    """Headers as they went over the wire: original case, order and repeats."""
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
+
+
+def _server_ip(response: httpx.Response) -> str | None:
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return None
+    address = stream.get_extra_info("server_addr")
+    return str(address[0]) if address else None
+
+
+class ClientPool:
+    """``settings.clients`` httpx clients, pacing, limits and the address guard.
+
+    ``async with ClientPool(settings) as pool: attempt = await pool.fetch(url)``.
+    ``transport`` (shared by every client) replaces the network for unit tests;
+    ``pacer``, ``guard``, ``retry`` and ``sleep`` are injectable for the same reason.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        pacer: Pacer | None = None,
+        guard: Guard | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if settings.clients < 1:
+            raise ValueError(f"clients must be at least 1, not {settings.clients}")
+        self.settings = settings
+        self.connect_map = ConnectMap(settings.connect_to)
+        self.guard = guard or Guard(
+            allow_private=settings.allow_private, connect_map=self.connect_map, timeout=settings.timeout
+        )
+        self.retry = retry or RetryPolicy.from_settings(settings)
+        self.sleep = sleep
+        self.pacer = pacer or Pacer(settings.per_host_concurrency, settings.per_host_delay, sleep=sleep)
+        self._semaphore = asyncio.Semaphore(settings.concurrency)
+        ssl_context = httpx.create_ssl_context() if transport is None else None  # one, shared: each costs ms
+        self.transports = tuple(
+            ConnectToTransport(self.connect_map, transport or httpx.AsyncHTTPTransport(verify=ssl_context, retries=0))
+            for _ in range(settings.clients)
+        )
+        self.clients = tuple(self._client(t) for t in self.transports)
+
+    def _client(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,
+            timeout=httpx.Timeout(self.settings.timeout),  # the total limit is asyncio.timeout
+            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            cookies=_no_cookies(),
+            trust_env=False,  # no proxy from the environment: server_ip must be the server's
+        )
+
+    async def __aenter__(self) -> ClientPool:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+    def index_for(self, url: str | httpx.URL) -> int:
+        """Which client serves ``url``: a function of its origin only."""
+        return pool_index(origin_of(url), len(self.clients))
+
+    def client_for(self, url: str | httpx.URL) -> httpx.AsyncClient:
+        return self.clients[self.index_for(url)]
+
+    async def fetch(self, url: str, *, method: str = "GET", headers: Headers = ()) -> Attempt:
+        """One request, paced and limited; no redirect followed, no retry.
+
+        The guard's URL check is the caller's (``capture`` runs it on every hop);
+        the peer address is checked here, where it becomes known. A caller's
+        ``User-Agent`` or ``Host`` header is ignored: every request names the tool
+        (STYLE.md), and the Host is the URL's, so what is recorded is what was asked.
+        """
+        method = method.upper()
+        headers = [(k, v) for k, v in headers if k.lower() not in _FIXED_HEADERS]
+        try:
+            index = self.index_for(url)
+            request = self.clients[index].build_request(method, url, headers=headers)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as exc:
+            error = FetchError(f"invalid URL {url!r}: {' '.join(str(exc).split())}")
+            return Attempt(unsent(url, method, str(error)), error)
+        async with self.pacer.slot(request.url.host), self._semaphore:
+            return await self._exchange(self.transports[index], request)
+
+    async def _exchange(self, transport: httpx.AsyncBaseTransport, request: httpx.Request) -> Attempt:
+        """Send through the client's transport, not ``client.send``.
+
+        ``AsyncClient.send`` builds the follow-up request of every 3xx even with
+        ``follow_redirects=False``, and raises on a malformed ``Location``
+        (``javascript:...``), losing the response we must record. The client
+        still builds the request (user agent, timeouts) and owns the transport.
+        """
+        url = str(request.url)
+        limit = self.settings.max_body_bytes
+        started, t0 = utc_now(), time.perf_counter()
+        response: httpx.Response | None = None
+        reader: BodyReader | None = None
+        server_ip: str | None = None
+        error: str | None = None
+        exc: BaseException | None = None
+        try:
+            async with asyncio.timeout(self.settings.timeout):
+                response = await transport.handle_async_request(request)
+                response.request = request
+                try:
+                    server_ip = _server_ip(response)
+                    problem = self.guard.peer_problem(url, server_ip)
+                    if problem:
+                        raise Refused(problem)
+                    reader = BodyReader(response.headers.get("content-encoding"), limit)
+                    if request.method != "HEAD":
+                        async for chunk in response.aiter_raw():
+                            reader.feed(chunk)
+                            if reader.full:
+                                break
+                        else:
+                            reader.finish()
+                finally:
+                    await response.aclose()
+        except TimeoutError as caught:
+            exc = caught
+            error = f"timed out after {self.settings.timeout:g} s (total limit per request)"
+            if response is not None:
+                error += "; body incomplete"
+        except (httpx.HTTPError, FetchError, OSError) as caught:
+            exc, error = caught, describe(caught)
+        if reader is not None and reader.truncated and error is None:
+            error = f"body larger than {limit} bytes after decompression; truncated"
+        finished = utc_now()
+        return Attempt(
+            Exchange(
+                url=url,
+                method=request.method,
+                started=started,
+                finished=finished,
+                duration_ms=round((time.perf_counter() - t0) * 1000, 3),
+                status=response.status_code if response is not None else None,
+                request_headers=_pairs(request.headers.raw),
+                response_headers=_pairs(response.headers.raw) if response is not None else (),
+                http_version=response.http_version if response is not None else None,
+                server_ip=server_ip,
+                connected_to=self.connect_map.target(request.url),
+                body=reader.body if reader is not None else b"",
+                truncated=reader.truncated if reader is not None else False,
+                error=error,
+            ),
+            exc,
+        )
