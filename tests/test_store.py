@@ -16,9 +16,9 @@ POST = PostRef("twitter", "1044502590266978309", "https://twitter.com/diktator/s
 
 
 def exchange(url: str, body: bytes = b"<html>hello</html>" * 40, status: int = 200, **kw) -> Exchange:
+    kw.setdefault("request_headers", (("host", "site.test"), ("user-agent", "archiver/test")))
     return Exchange(url=url, method="GET", started="2026-11-24T10:00:00.000000+00:00",
                     finished="2026-11-24T10:00:00.100000+00:00", duration_ms=100.0, status=status,
-                    request_headers=(("host", "site.test"), ("user-agent", "archiver/test")),
                     response_headers=(("content-type", "text/html; charset=utf-8"),),
                     server_ip="127.0.0.1", body=body, **kw)
 
@@ -85,6 +85,13 @@ def test_capture_with_redirect_is_stored_hop_by_hop_and_body_once(store):
     assert body["compression"] == "zlib" and zlib.decompress(body["content"]) == cap.final.body
     assert body["media_type"] == "text/html"
     assert second != first
+
+
+def test_credentials_are_never_stored(store):
+    run = store.start_run(["archiver"], {})
+    hop = exchange("https://graph.test/oembed", request_headers=(("authorization", "Bearer s3cret"),))
+    fid = store.save_capture(Capture(hop.url, hops=(hop,)), run, "lookup", endpoint="instagram.oembed")
+    assert json.loads(store.db["fetches"].get(fid)["request_headers"]) == [["authorization", "***"]]
 
 
 def test_refused_capture_is_still_recorded(store):

@@ -23,6 +23,7 @@ from archiver import __version__
 from archiver.models import Capture, Check, Embed, Exchange, Extraction, PostRef
 
 COMPRESS_MIN_BYTES = 256  # smaller bodies are stored as they are
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 
 def utc_now() -> str:
@@ -41,6 +42,11 @@ def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
         if key.lower() == name:
             return value
     return None
+
+
+def _headers(headers: Iterable[tuple[str, str]]) -> str:
+    """Headers as a JSON list, credentials masked: a stored exchange never carries a secret."""
+    return _json([[k, "***" if k.lower() in SECRET_HEADERS else v] for k, v in headers])
 
 
 def embed_key(embed: Embed) -> str:
@@ -173,8 +179,8 @@ class Store:
                 method=hop.method,
                 status=hop.status,
                 http_version=hop.http_version,
-                request_headers=_json([list(h) for h in hop.request_headers]),
-                response_headers=_json([list(h) for h in hop.response_headers]),
+                request_headers=_headers(hop.request_headers),
+                response_headers=_headers(hop.response_headers),
                 started=hop.started,
                 finished=hop.finished,
                 duration_ms=hop.duration_ms,
