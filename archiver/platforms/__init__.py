@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 from archiver.models import PostRef
-from archiver.platforms import twitter
+from archiver.platforms import (
+    bluesky,
+    facebook,
+    instagram,
+    mastodon,
+    reddit,
+    telegram,
+    threads,
+    tiktok,
+    twitter,
+    vimeo,
+    youtube,
+)
 from archiver.platforms.base import Platform, Sighting
 
 PLATFORMS: tuple[Platform, ...] = (
     twitter,
+    youtube,
+    instagram,
+    facebook,
+    tiktok,
+    bluesky,
+    threads,
+    reddit,
+    telegram,
+    vimeo,
+    mastodon,  # last: it recognises status URLs by shape on any host
 )
 
 _BY_NAME = {p.NAME: p for p in PLATFORMS}
