@@ -1,37 +1,16 @@
-"""Inputs -> the articles a run works on, each with where it came from.
-
-The spine reads URLs from arguments, files and stdin; feeds, sitemaps, datasets
-and WARC files come as further readers here (one function per input kind).
-"""
+"""Article URLs from command-line arguments, list files and stdin."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, TextIO
 from urllib.parse import urlsplit
 
 from archiver.errors import InputError
+from archiver.sources.base import ArticleInput, BadInput
 
 MAX_URL_LENGTH = 8192
-
-
-@dataclass(frozen=True)
-class ArticleInput:
-    url: str
-    source: str  # "argument 2", "urls.txt:14", "stdin:3"
-
-
-@dataclass(frozen=True)
-class BadInput:
-    """An input item that could not be used, with where it stood and why."""
-
-    where: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.problem}"
 
 
 def check_url(text: str) -> str:
