@@ -1,0 +1,122 @@
+"""From detectors' sightings to the article's embeds: order, dedupe, place, snippet.
+
+Detectors report what they see, and they see the same post more than once: the
+rendered widget leaves the blockquote, a wrapper ``div`` and an ``iframe`` for
+one tweet; a lazy iframe has a ``<noscript>`` twin; a consent placeholder and
+an attribute both hold the same iframe; a post is embedded and also linked in
+the text. The archive wants one embed per post per article, so sightings are
+grouped by post and merged:
+
+- the *primary* sighting is the first in document order that is real embed
+  markup (a plain link only stands in when nothing else shows the post); its
+  element gives the position, region, CSS path and snippet;
+- fields the primary lacks (handle, author name, fallback text, date,
+  language) are filled from the later sightings, in document order;
+- the post's canonical URL comes from a sighting that showed the author's
+  handle, because handle-less forms (``amp-twitter``, iframes) only know an id.
+
+Sightings from re-parsed trees stand where their host element stands.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import lxml.html
+
+from archiver.models import Embed, PostRef
+from archiver.platforms.base import Sighting
+
+MAX_SNIPPET = 20_000
+CSS_PATH_DEPTH = 4  # components in a CSS path: short enough to read, long enough to find it
+_SIMPLE_NAME = re.compile(r"^-?[A-Za-z_][A-Za-z0-9_-]*$")
+_MERGED_FIELDS = ("url_as_found", "author_handle", "author_name", "fallback_text", "shown_date", "lang")
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A sighting with everything extraction knows about where it stood."""
+
+    platform: str
+    sighting: Sighting
+    order: tuple[int, ...]  # document order (sibling indexes from the root)
+    region: str
+    css_path: str | None
+
+
+def order_key(el: Any) -> tuple[int, ...]:
+    """Sibling indexes from the root down: tuples compare in document order."""
+    path: list[int] = []
+    node, parent = el, el.getparent()
+    while parent is not None:
+        path.append(parent.index(node))
+        node, parent = parent, parent.getparent()
+    path.reverse()
+    return tuple(path)
+
+
+def css_path(el: Any, depth: int = CSS_PATH_DEPTH) -> str:
+    """A short CSS path for people: up to ``depth`` steps, stopping at an id or at <body>."""
+    steps: list[str] = []
+    node = el
+    while node is not None and len(steps) < depth:
+        tag = node.tag
+        if not isinstance(tag, str) or tag in ("html", "body"):
+            break
+        ident = node.get("id") or ""
+        if ident and _SIMPLE_NAME.match(ident):
+            steps.append(f"{tag}#{ident}")
+            break
+        classes = [c for c in (node.get("class") or "").split() if _SIMPLE_NAME.match(c)][:2]
+        steps.append(tag + "".join(f".{c}" for c in classes))
+        node = node.getparent()
+    steps.reverse()
+    return " > ".join(steps)
+
+
+def snippet(el: Any) -> str | None:
+    """The element's outer HTML as libxml2 re-serialises it, capped at MAX_SNIPPET characters."""
+    if el is None or not isinstance(el.tag, str):
+        return None
+    try:
+        html = lxml.html.tostring(el, encoding="unicode", with_tail=False)
+    except (ValueError, TypeError):
+        return None
+    return html[:MAX_SNIPPET]
+
+
+def assemble(placed: list[Placed]) -> tuple[Embed, ...]:
+    """One embed per post, in document order, positions numbered from 0."""
+    groups: dict[tuple[str, str], list[Placed]] = {}
+    for item in sorted(placed, key=lambda p: p.order):
+        post = item.sighting.post
+        key = (item.platform, post.post_id) if post is not None else (item.platform, f"#{id(item)}")
+        groups.setdefault(key, []).append(item)
+    merged = [_merge(group) for group in groups.values()]
+    merged.sort(key=lambda pair: pair[0].order)
+    return tuple(_embed(primary, fields, post, position) for position, (primary, fields, post) in enumerate(merged))
+
+
+def _merge(group: list[Placed]) -> tuple[Placed, dict[str, str | None], PostRef | None]:
+    primary = next((p for p in group if p.sighting.kind != "link"), group[0])
+    ordered = [primary] + [p for p in group if p is not primary]
+    fields: dict[str, str | None] = {}
+    for name in _MERGED_FIELDS:
+        fields[name] = next((getattr(p.sighting, name) for p in ordered if getattr(p.sighting, name)), None)
+    post = next((p.sighting.post for p in ordered if p.sighting.author_handle and p.sighting.post), None)
+    return primary, fields, post or primary.sighting.post
+
+
+def _embed(primary: Placed, fields: dict[str, str | None], post: PostRef | None, position: int) -> Embed:
+    return Embed(
+        platform=primary.platform,
+        post=post,
+        kind=primary.sighting.kind,
+        position=position,
+        region=primary.region,
+        css_path=primary.css_path,
+        snippet=snippet(primary.sighting.element),
+        **fields,
+    )

@@ -1,0 +1,181 @@
+"""Where an element stands on the page: the article body, or boilerplate around it.
+
+A link or an embed in the article body is the journalist's choice; the same
+link in a sidebar "latest tweets" widget, a share bar, a footer or the comments
+is the site's furniture. Research on what articles cite must tell them apart,
+and link-only posts count only in the body.
+
+The decision reads ancestors, nearest first, with three kinds of signal:
+
+- **tags** (strong): ``<aside>`` and ``<nav>`` anywhere; ``<header>`` and
+  ``<footer>`` only outside an ``<article>`` (inside one they are the
+  article's own title block and byline).
+- **class and id tokens** (weak): ``sidebar``, ``widget``, ``related``,
+  ``comments``, ``footer``, ``share``, ``social``, ``menu``... A token counts
+  when the word opens or closes it (``widget-area``, ``entry-header``,
+  ``td-sidebar``; ``widget`` only opening it, since page builders call every
+  block ``elementor-widget``), after one- or two-letter namespace prefixes
+  (``c-``, ``l-``) are dropped, and only in the BEM *block* part
+  (``subbuzz__header`` is part of a content block, not a page header). Words
+  inside a token (``elementor-widget-container``, ``sticky-sidebar-relative``)
+  are layout vocabulary and do not count. A few unambiguous words count
+  anywhere (``refererlist``, ``trackbacks``, ``disqus``).
+- **content shields**: ``<article>``, ``<main>``, ``role=main``,
+  ``itemprop=articleBody`` and tokens such as ``entry-content`` or
+  ``article__body``. A shield cancels weak signals above it, because page
+  layouts name their columns after the sidebar they sit beside
+  (``l-sidebar-fixed`` around The Verge's article); it never cancels a tag.
+
+On one element, a content token beats a boilerplate token, which beats a
+shield tag (``<article class="comment-body">`` is a comment). Classes on
+``<html>`` and ``<body>`` describe the layout of the whole page and are ignored.
+
+States are memoised per element, so classifying every link of a page walks
+each ancestor once.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+REGIONS = ("body", "aside", "nav", "footer", "header", "comments")
+
+# word -> region, when the word opens or closes a class/id token.
+_EDGE_WORDS = {
+    **dict.fromkeys(("comment", "comments", "commentlist", "respond", "discussion", "replies"), "comments"),
+    **dict.fromkeys(("footer", "colophon", "footnav"), "footer"),
+    **dict.fromkeys(("header", "masthead", "topbar"), "header"),
+    **dict.fromkeys(("nav", "navbar", "navigation", "menu", "menubar", "breadcrumb", "breadcrumbs",
+                     "pagination"), "nav"),
+    **dict.fromkeys(("sidebar", "aside", "related", "relatedposts", "share", "shares",
+                     "sharing", "sharebar", "social", "socials", "sns", "follow", "subscribe", "promo",
+                     "trending", "popular", "recommended", "recommendations", "newsletter"), "aside"),
+}
+# Words that count only when they open a token: "widget-area", "widget_text", but
+# not page builders' generic block classes ("elementor-widget").
+_FIRST_WORDS = {"widget": "aside", "widgets": "aside", "widgettitle": "aside"}
+# Substrings that mark boilerplate wherever they appear in a token.
+_ANYWHERE = (("referer", "aside"), ("referrer", "aside"), ("trackback", "aside"), ("pingback", "aside"),
+             ("backlink", "aside"), ("disqus", "comments"), ("outbrain", "aside"), ("taboola", "aside"))
+_CONTENT_NOUNS = frozenset({"entry", "article", "post", "story", "news", "blog"})
+_CONTENT_PARTS = frozenset({"content", "body", "text", "copy"})
+_SPLIT = re.compile(r"[-_]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_STRONG_TAGS = {"aside": "aside", "nav": "nav"}
+_OUTSIDE_ARTICLE_TAGS = {"header": "header", "footer": "footer"}
+_SHIELD_TAGS = frozenset({"article", "main"})
+_IGNORED = frozenset({"html", "body"})
+
+
+# A state is (region, strong, in_article): "strong" when a tag decided the region
+# (no content shield overrides a tag), "in_article" for the header/footer rule.
+_State = tuple[str, bool, bool]
+_ROOT: _State = ("body", False, False)
+
+
+class RegionMap:
+    """Region oracle for one tree; elements of the same tree share the memo."""
+
+    def __init__(self) -> None:
+        self._states: dict[Any, _State] = {}
+
+    def region_of(self, el: Any) -> str:
+        """The region of an element (its own tag and classes included)."""
+        states = self._states
+        state = states.get(el)
+        if state is not None:
+            return state[0]
+        chain = []
+        node = el
+        state = _ROOT
+        while node is not None:
+            known = states.get(node)
+            if known is not None:
+                state = known
+                break
+            chain.append(node)
+            node = node.getparent()
+        for node in reversed(chain):
+            state = self._step(state, node)
+            states[node] = state
+        return state[0]
+
+    def _step(self, parent: _State, el: Any) -> _State:
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _IGNORED:  # comments, PIs, <html>, <body>
+            return parent
+        region, strong, in_article = parent
+        token_region, token_shield = None, False
+        classes = el.get("class")
+        if classes:
+            token_region, token_shield = classify_tokens(classes)
+        ident = el.get("id")
+        if ident and not token_shield:
+            id_region, token_shield = classify_tokens(ident)
+            token_region = None if token_shield else token_region or id_region
+        tag_region = _STRONG_TAGS.get(tag)
+        if tag_region is None and not in_article:
+            tag_region = _OUTSIDE_ARTICLE_TAGS.get(tag)
+        if tag == "article":
+            in_article = True
+        if tag_region is not None:
+            return (token_region or tag_region, True, in_article)
+        if token_region is not None:
+            return (token_region, False, in_article)
+        if region != "body" and not strong and (
+            token_shield or tag in _SHIELD_TAGS or el.get("role") == "main" or el.get("itemprop") == "articleBody"
+        ):
+            return ("body", False, in_article)  # a content shield cancels weak signals above it
+        if in_article != parent[2]:
+            return (region, strong, in_article)
+        return parent
+
+
+@functools.lru_cache(maxsize=8192)
+def classify_tokens(value: str) -> tuple[str | None, bool]:
+    """(boilerplate region or None, is a content shield) for a class or id attribute.
+
+    Memoised: the same class strings repeat on every element of a list and on
+    every page of a site.
+    """
+    return _classify(value.split())
+
+
+def _classify(tokens: list[str]) -> tuple[str | None, bool]:
+    """A content token outweighs a boilerplate token on the same element.
+
+    Page builders put their generic block class beside the specific one
+    (``elementor-widget elementor-widget-theme-post-content``): the specific
+    one says what the block holds.
+    """
+    region = None
+    for token in tokens:
+        if is_content_token(token):
+            return None, True
+        region = region or token_region(token)
+    return region, False
+
+
+def token_region(token: str) -> str | None:
+    """The boilerplate region one class or id token names, if any."""
+    lowered = token.lower()
+    for word, region in _ANYWHERE:
+        if word in lowered:
+            return region
+    block = _CAMEL.sub("-", token.split("__", 1)[0]).lower()
+    words = [w for w in _SPLIT.split(block) if w]
+    while len(words) > 1 and (len(words[0]) <= 2 or words[0] == "js"):
+        words.pop(0)  # namespace prefixes: c-, l-, o-, u-, td-, js-
+    if not words:
+        return None
+    return _EDGE_WORDS.get(words[0]) or _FIRST_WORDS.get(words[0]) or _EDGE_WORDS.get(words[-1])
+
+
+def is_content_token(token: str) -> bool:
+    """True for tokens that name the article's text container (``entry-content``)."""
+    if token in ("articleBody", "articleText", "storytext", "content-body", "post-body"):
+        return True
+    words = set(_SPLIT.split(_CAMEL.sub("-", token).lower()))
+    return bool(words & _CONTENT_NOUNS) and bool(words & _CONTENT_PARTS)
