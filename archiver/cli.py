@@ -61,22 +61,40 @@ def cli() -> None:
     """
 
 
+def run_options(fn: Callable) -> Callable:
+    """Options of every command that makes a run: failure policy, report, freshness."""
+    options = [
+        click.option("--fail", is_flag=True, help="Exit 1 if any item failed (default: report and go on)."),
+        click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+                     help="Write a JSON report of the run (outcome, counts, failures) to this file."),
+        click.option("--refresh-after", "refresh_after", default=None, metavar="DURATION",
+                     help="Do not fetch again an article fetched less than DURATION ago (default 20h; "
+                          "0 fetches everything)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 @cli.command()
 @click.argument("urls", nargs=-1)
 @click.option("-i", "--input", "inputs", multiple=True, metavar="FILE|-",
               help="Read article URLs from FILE, one per line ('-' for stdin). Repeatable.")
-@click.option("--fail", is_flag=True, help="Exit 1 if any article failed (default: report and go on).")
+@run_options
 @network_options
-def crawl(urls: tuple[str, ...], inputs: tuple[str, ...], fail: bool, **options: Any) -> None:
+def crawl(urls: tuple[str, ...], inputs: tuple[str, ...], fail: bool, report_path: str | None,
+          **options: Any) -> None:
     """Fetch articles, extract their embeds and links, and check each new post.
+
+    Items left unfinished by an interrupted or killed run on the same database
+    are taken up first; with no URLs, crawl only finishes those.
 
     \b
     Examples:
       archiver crawl https://example.com/news/story.html
       archiver crawl -i urls.txt --db study.db
     """
-    from archiver import pipeline, sources
-    from archiver.store import Store, open_db
+    from archiver import sources
 
     settings = _settings(**options)
     articles = sources.from_arguments(urls)
@@ -85,17 +103,30 @@ def crawl(urls: tuple[str, ...], inputs: tuple[str, ...], fail: bool, **options:
         articles.extend(good)
         for item in bad:
             click.echo(f"archiver crawl: skipped {item}", err=True)
-    if not articles:
-        raise InputError("no article URLs given (pass URLs, or -i FILE)")
-    store = Store(open_db(settings.db_path))
-    progress = _progress(len(articles))
-    try:
-        report = pipeline.run_crawl(articles, settings, store, sys.argv, on_article=progress.tick)
-    finally:
-        progress.close()
+    _run_articles("crawl", articles, settings, fail, report_path)
+
+
+def _run_articles(command: str, articles: list, settings: Any, fail: bool, report_path: str | None) -> None:
+    """Crawl the articles (and the queue's leftovers) under the run lock; report; exit by the outcome."""
+    from archiver import pipeline
+    from archiver.store import Queue
+
+    with pipeline.archive(settings) as store:
+        if not articles and not Queue(store.db).pending():
+            raise InputError("no article URLs given (pass URLs, or -i FILE) and no unfinished items to resume")
+        progress = _progress(len(articles))
+        try:
+            report = pipeline.run_crawl(articles, settings, store, sys.argv, on_article=progress.tick)
+        finally:
+            progress.close()
     for failure in report.failures:
-        click.echo(f"archiver crawl: failed {failure}", err=True)
+        click.echo(f"archiver {command}: failed {failure}", err=True)
     click.echo(report.summary(), err=True)
+    if report_path:
+        Path(report_path).write_text(json.dumps({**report.as_json(), "db": settings.db_path}, indent=2) + "\n",
+                                     encoding="utf-8")
+    if report.outcome == "interrupted":
+        sys.exit(130)
     if fail and report.failures:
         sys.exit(1)
 

@@ -1,31 +1,42 @@
 """The order of the stages, the run record and the summary: the whole job on one screen.
 
-    articles -> capture -> store snapshot -> extract (process pool) -> store embeds/links
-             -> follow text embeds' short links -> resolve new posts -> store checks
+    inputs -> queue (SQLite) -> capture (or the document in hand) -> store snapshot
+           -> [unchanged body: touch, done] -> extract (process pool) -> store embeds/links
+           -> follow text embeds' short links -> resolve new posts -> store checks
 
-One event loop, one writer (``Store``), a bounded number of article workers;
-extraction runs in worker processes so parsing does not starve fetching.
+One event loop, one writer (``Store``), a bounded number of workers taking items
+from the queue; extraction runs in worker processes so parsing does not starve
+fetching. SIGINT and SIGTERM stop taking new items, let the items in flight
+finish and mark the run interrupted; SIGKILL leaves unfinished items pending in
+the queue for the next run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
+import hashlib
 import multiprocessing
+import os
+import signal
+import socket
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable
+from datetime import datetime, timezone
+from typing import Callable, Iterator
 
 from archiver import platforms
 from archiver.capture import capture
 from archiver.extract import extract_document
 from archiver.fetch.client import ClientPool
-from archiver.models import Capture, Embed, Extraction, PostRef
+from archiver.models import Capture, Embed, Exchange, Extraction, PostRef
 from archiver.resolve import Resolution, resolve
 from archiver.settings import Settings
-from archiver.sources import ArticleInput
-from archiver.store import Store
+from archiver.sources import ArticleInput, Document
+from archiver.store import Queue, QueueItem, Store, open_db
+from archiver.store.lock import RunLock
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
 
@@ -33,16 +44,24 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml
 @dataclass
 class RunReport:
     run_id: int
+    outcome: str = "running"
     counts: collections.Counter = field(default_factory=collections.Counter)
     failures: list[str] = field(default_factory=list)  # "URL: reason", one per failed item
 
     def summary(self) -> str:
         c = self.counts
         statuses = ", ".join(f"{k.removeprefix('status:')} {v}" for k, v in sorted(c.items()) if k.startswith("status:"))
+        skipped = f", {c['fresh']} fresh" if c["fresh"] else ""
+        unchanged = f", {c['unchanged']} unchanged" if c["unchanged"] else ""
         return (
-            f"run {self.run_id}: {c['articles']} articles ({c['captured']} captured, {c['failed']} failed), "
-            f"{c['embeds']} embeds, {c['posts_checked']} posts checked" + (f" ({statuses})" if statuses else "")
+            f"run {self.run_id} {self.outcome}: {c['articles']} articles ({c['captured']} captured, "
+            f"{c['failed']} failed{skipped}{unchanged}), {c['embeds']} embeds, {c['posts_checked']} posts checked"
+            + (f" ({statuses})" if statuses else "")
         )
+
+    def as_json(self) -> dict:
+        return {"run_id": self.run_id, "outcome": self.outcome, "counts": dict(self.counts),
+                "failures": list(self.failures)}
 
 
 def media_of(cap: Capture) -> str | None:
@@ -56,63 +75,102 @@ def media_of(cap: Capture) -> str | None:
     return None
 
 
+def document_capture(url: str, doc: Document) -> Capture:
+    """A document in hand as the snapshot it stands for (a WARC record keeps its recorded exchange)."""
+    when = doc.captured_at or datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    headers = doc.response_headers or ((("content-type", doc.content_type),) if doc.content_type else ())
+    exchange = Exchange(url=url, method="GET", started=when, finished=when, duration_ms=0.0, status=doc.status,
+                        response_headers=headers, server_ip=doc.server_ip, body=doc.body)
+    return Capture(url, (exchange,))
+
+
 def _extract(body: bytes, url: str, content_type: str | None, media: str) -> Extraction:
     return extract_document(body, url=url, content_type=content_type, media=media)
 
 
+def _age_seconds(stamp: str | None) -> float | None:
+    if not stamp:
+        return None
+    return (datetime.now(timezone.utc) - datetime.fromisoformat(stamp)).total_seconds()
+
+
 class Crawl:
-    """One crawl: the state shared by its workers (claimed posts, counts)."""
+    """One crawl: the state its workers share (claimed posts, counts, the stop flag)."""
 
     def __init__(self, settings: Settings, store: Store, run_id: int, executor: Executor | None,
                  on_article: Callable[[], None] | None = None):
         self.settings = settings
         self.store = store
+        self.queue = Queue(store.db)
         self.run_id = run_id
         self.executor = executor
         self.report = RunReport(run_id)
         self.claimed: set[str] = set()  # posts resolved (or being resolved) in this run
         self.on_article = on_article or (lambda: None)
+        self.stopping = False
 
-    async def run(self, articles: Iterable[ArticleInput]) -> RunReport:
-        queue: asyncio.Queue[ArticleInput] = asyncio.Queue()
-        for article in articles:
-            queue.put_nowait(article)
-        async with ClientPool(self.settings) as pool:
-            workers = [asyncio.create_task(self._worker(pool, queue)) for _ in range(self.settings.concurrency)]
-            try:
-                await queue.join()
-            finally:
-                for w in workers:
-                    w.cancel()
-                await asyncio.gather(*workers, return_exceptions=True)
+    def stop(self) -> None:
+        """Stop taking new items; the ones in flight finish."""
+        self.stopping = True
+
+    async def run(self, items: list[QueueItem]) -> RunReport:
+        work: asyncio.Queue[QueueItem] = asyncio.Queue()
+        for item in items:
+            work.put_nowait(item)
+        with _stop_on_signals(self.stop):
+            async with ClientPool(self.settings) as pool:
+                workers = min(self.settings.concurrency, max(1, len(items)))
+                await asyncio.gather(*(self._worker(pool, work) for _ in range(workers)))
         return self.report
 
-    async def _worker(self, pool: ClientPool, queue: asyncio.Queue[ArticleInput]) -> None:
-        while True:
-            article = await queue.get()
+    async def _worker(self, pool: ClientPool, work: asyncio.Queue[QueueItem]) -> None:
+        while not self.stopping:
             try:
-                await self.article(pool, article)
-            finally:
-                queue.task_done()
-                self.on_article()
+                item = work.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            try:
+                article_id, error = await self.article(pool, item.article)
+            except Exception as exc:  # a bug must not cost the other items: record it on the item
+                article_id, error = None, f"internal error: {type(exc).__name__}: {exc}"
+                self.report.counts["failed"] += 1
+            if error:
+                self.report.failures.append(f"{item.article.url}: {error}")
+            self.queue.mark(item.id, "failed" if error else "done", self.run_id, article_id=article_id, error=error)
+            self.on_article()
 
-    async def article(self, pool: ClientPool, article: ArticleInput) -> None:
+    async def article(self, pool: ClientPool, article: ArticleInput) -> tuple[int, str | None]:
+        """Capture, extract and resolve one article; returns its id and the failure, if any."""
         counts = self.report.counts
         counts["articles"] += 1
         article_id = self.store.article_id(article.url, article.source)
-        cap = await capture(pool, article.url)
-        fetch_id = self.store.save_capture(cap, self.run_id, "article", article_id=article_id)
+        last_fetched, last_sha, last_status = self.store.last_fetch(article_id)
+        doc = article.document
+        if doc is None:
+            age = _age_seconds(last_fetched)
+            if age is not None and age < self.settings.refresh_after and last_status and last_status < 400:
+                counts["fresh"] += 1
+                return article_id, None
+            cap = await capture(pool, article.url)
+            fetch_id = self.store.save_capture(cap, self.run_id, "article", article_id=article_id)
+        else:
+            cap = document_capture(article.url, doc)
+            fetch_id = self.store.save_capture(cap, self.run_id, doc.origin, article_id=article_id,
+                                               provenance=dict(doc.provenance))
         self.store.record_article_fetch(article_id, fetch_id, cap)
-        if not cap.ok:
+        if doc is None and not cap.ok:
             counts["failed"] += 1
-            self.report.failures.append(f"{article.url}: {cap.error or cap.final.error}")
-            return
+            return article_id, cap.error or cap.final.error
         counts["captured"] += 1
-        media = media_of(cap)
+        final = cap.final
+        media = doc.media if doc else media_of(cap)
         if media is None:
             counts["not_parsed"] += 1
-            return
-        final = cap.final
+            return article_id, None
+        if last_sha is not None and last_sha == hashlib.sha256(final.body).hexdigest():
+            self.store.touch_extraction(article_id)
+            counts["unchanged"] += 1
+            return article_id, None
         ctype = dict((k.lower(), v) for k, v in final.response_headers).get("content-type")
         job = functools.partial(_extract, final.body, final.url, ctype, media)
         loop = asyncio.get_running_loop()
@@ -122,6 +180,7 @@ class Crawl:
         counts["embeds"] += len(extraction.embeds)
         counts["links"] += len(extraction.links)
         await self.resolve_posts(pool, posts)
+        return article_id, None
 
     async def _follow_short_links(self, pool: ClientPool, extraction: Extraction, article_id: int) -> Extraction:
         """Text embeds carry t.co / pic.twitter.com links; their redirects name the status."""
@@ -136,17 +195,18 @@ class Crawl:
         for link in embed.short_links:
             cap = await capture(pool, link)
             self.store.save_capture(cap, self.run_id, "shortlink", article_id=article_id)
-            for hop in cap.hops:
-                post = platforms.identify(hop.url)
+            locations = [hop.url for hop in cap.hops]
+            locations += [v for k, v in cap.final.response_headers if k.lower() == "location"]
+            for url in locations:
+                post = platforms.identify(url)
                 if post is not None and post.platform == embed.platform:
                     return post
-            location = cap.hops[-1:] and dict((k.lower(), v) for k, v in cap.final.response_headers).get("location")
-            if location and (post := platforms.identify(location)) is not None:
-                return post
         return None
 
     async def resolve_posts(self, pool: ClientPool, posts: list[PostRef]) -> None:
-        todo = [p for p in posts if p.key not in self.claimed and p.key in self.store.unchecked([p.key])]
+        """Check the posts never checked before that no other worker of this run has claimed."""
+        unchecked = self.store.unchecked(p.key for p in posts)
+        todo = [p for p in posts if p.key in unchecked and p.key not in self.claimed]
         self.claimed.update(p.key for p in todo)
         results = await asyncio.gather(*(resolve(pool, p, self.settings, self._recorder(p)) for p in todo))
         for res in results:
@@ -164,6 +224,31 @@ class Crawl:
         self.report.counts[f"status:{res.check.status.value}"] += 1
 
 
+@contextlib.contextmanager
+def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
+    """SIGINT/SIGTERM ask for a graceful stop once; a second SIGINT interrupts at once."""
+    loop = asyncio.get_running_loop()
+    installed = []
+
+    def first(sig: signal.Signals) -> None:
+        stop()
+        loop.remove_signal_handler(sig)
+        if sig == signal.SIGTERM:  # a second SIGTERM is ignored until the items in flight finish
+            loop.add_signal_handler(sig, stop)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, first, sig)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
 def make_executor(workers: int) -> Executor | None:
     """The process pool extraction runs in; None runs it in a thread of this process."""
     if workers <= 0:
@@ -171,17 +256,32 @@ def make_executor(workers: int) -> Executor | None:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
+@contextlib.contextmanager
+def archive(settings: Settings) -> Iterator[Store]:
+    """The archive for one run: the run lock taken (DatabaseBusy if held), the database opened."""
+    lock = RunLock(settings.db_path)
+    lock.acquire(f"a run (pid {os.getpid()} on {socket.gethostname()})")
+    try:
+        store = Store(open_db(settings.db_path))
+        store.close_dead_runs()  # we hold the lock: any run still "running" is dead
+        yield store
+    finally:
+        lock.release()
+
+
 def run_crawl(articles: list[ArticleInput], settings: Settings, store: Store, command: list[str],
               on_article: Callable[[], None] | None = None) -> RunReport:
-    """Record a run, crawl the articles, and close the run with its outcome and counts."""
+    """Record a run, queue the articles, work the queue (leftovers first), close the run."""
     run_id = store.start_run(command, settings.public())
+    queue = Queue(store.db)
+    queue.enqueue(articles, run_id)
     executor = make_executor(settings.extract_workers)
     crawl = Crawl(settings, store, run_id, executor, on_article)
     outcome, error = "failed", None
     try:
-        asyncio.run(crawl.run(articles))
-        outcome = "completed"
-    except (KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(crawl.run(queue.pending()))
+        outcome = "interrupted" if crawl.stopping else "completed"
+    except KeyboardInterrupt:
         outcome, error = "interrupted", "interrupted by signal"
         raise
     except BaseException as exc:
@@ -190,5 +290,6 @@ def run_crawl(articles: list[ArticleInput], settings: Settings, store: Store, co
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
+        crawl.report.outcome = outcome
         store.finish_run(run_id, outcome, dict(crawl.report.counts), error)
     return crawl.report

@@ -28,6 +28,7 @@ DEFAULT_MAX_REDIRECTS = 10
 DEFAULT_RETRIES = 3  # extra attempts after a retryable failure
 DEFAULT_BACKOFF = 1.0  # seconds, doubled per attempt, with jitter
 DEFAULT_CLIENTS = 8  # httpx clients the pool spreads origins over (see docs/architecture.md)
+DEFAULT_REFRESH_AFTER = 20 * 3600.0  # seconds: an article fetched more recently is not fetched again
 DEFAULT_EXTRACT_WORKERS = 1  # processes that parse pages beside the event loop (0: a thread instead)
 
 
@@ -61,7 +62,9 @@ class Settings:
     backoff: float = DEFAULT_BACKOFF
     clients: int = DEFAULT_CLIENTS
     extract_workers: int = DEFAULT_EXTRACT_WORKERS
+    refresh_after: float = DEFAULT_REFRESH_AFTER  # seconds; a duration such as "20h" in files and variables
     allow_private: bool = False
+    ignore_robots: bool = False  # fetch what robots.txt disallows (recorded in runs.settings)
     connect_to: tuple[tuple[str, str], ...] = ()  # (from origin, to origin)
     meta_access_token: str | None = field(default=None, repr=False)
     endpoints: Endpoints = field(default_factory=Endpoints)
@@ -90,8 +93,31 @@ def parse_connect_to(values: list[str] | tuple[str, ...]) -> tuple[tuple[str, st
 _SCALAR_FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name not in ("endpoints", "connect_to")}
 
 
+DURATION_FIELDS = frozenset({"refresh_after"})
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Seconds from "90", "90s", "30m", "12h", "7d", "2w" (or a number); ValueError otherwise."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        value = str(text).strip().lower()
+        unit = value[-1:] if value[-1:] in _UNITS else "s"
+        number = value[:-1] if value[-1:] in _UNITS else value
+        seconds = float(number) * _UNITS[unit]
+    if seconds < 0 or seconds != seconds:
+        raise ValueError(text)
+    return seconds
+
+
 def _coerce(name: str, value: Any, where: str) -> Any:
     default = getattr(Settings(), name)
+    if name in DURATION_FIELDS:
+        try:
+            return parse_duration(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: {name} = {value!r} is not a duration (like 90s, 30m, 12h, 7d)") from None
     try:
         if isinstance(default, bool):
             if isinstance(value, str):
@@ -169,7 +195,7 @@ def load_settings(
         elif name == "endpoints":
             endpoints.update(value)
         elif name in _SCALAR_FIELDS:
-            values[name] = value
+            values[name] = _coerce(name, value, "option") if name in DURATION_FIELDS else value
         else:
             raise TypeError(f"unknown setting {name!r}")
 

@@ -141,12 +141,63 @@ def test_second_identical_run_adds_no_duplicate_rows(tmp_path, web, monkeypatch)
     path = tmp_path / "archive.db"
     assert crawl(path, target) == 0
     first = counts(open_db(path))
-    assert crawl(path, target) == 0
+    assert crawl(path, target) == 0  # within --refresh-after (default 20h): nothing is fetched
     second = counts(open_db(path))
-    assert second["runs"] == 2
-    assert second["fetches"] == first["fetches"] + 2  # the two pages are captured again, posts are not re-checked
+    assert second["runs"] == 2 and second["fetches"] == first["fetches"]
+    assert crawl(path, target, "--refresh-after", "0") == 0  # fetched again, bodies unchanged
+    third = counts(open_db(path))
+    assert third["fetches"] == first["fetches"] + 2  # two new exchanges; posts are not re-checked
     for table in ("articles", "embeds", "posts", "links", "bodies", "post_checks"):
-        assert second[table] == first[table], table
+        assert second[table] == third[table] == first[table], table
+    db = open_db(path)
+    run = db.execute("select counts from runs order by id desc limit 1").fetchone()[0]
+    assert json.loads(run)["unchanged"] == 2
+    assert not list(db.query("select * from embeds_removed"))
+
+
+def test_changed_article_records_embeds_that_appeared_and_disappeared(tmp_path, web, monkeypatch):
+    monkeypatch.setenv("ARCHIVER_RETRIES", "0")
+    mirror, target = web
+    path = tmp_path / "archive.db"
+    assert crawl(path, target) == 0
+    edited = STORY.replace(f'<amp-twitter width="375" height="472" layout="responsive" data-tweetid="{PROTECTED}">'
+                           '</amp-twitter>', f'<p><a href="https://twitter.com/nobody/status/{MISSING}">new</a></p>')
+    assert edited != STORY
+    mirror.set(Route("https://site1.news.test/world/border", body=edited.encode(),
+                     headers={"content-type": "text/html; charset=utf-8"}))
+    assert crawl(path, target, "--refresh-after", "0") == 0
+    db = open_db(path)
+    removed = [r["post_key"] for r in db.query("select post_key from embeds_removed")]
+    assert removed == [f"twitter:{PROTECTED}"]
+    story = db.execute("select id, last_extracted from articles where url like '%border'").fetchone()
+    current = {r["post_key"]: (r["first_seen"], r["last_seen"]) for r in db.query(
+        "select post_key, first_seen, last_seen from embeds where article_id = ?", [story[0]])}
+    assert current[f"twitter:{MISSING}"][0] == story[1]  # appeared in the second extraction
+    assert current[f"twitter:{AVAILABLE}"][1] == story[1]  # still there
+    assert current[f"twitter:{PROTECTED}"][1] < story[1]  # gone since
+
+
+def test_resume_takes_up_unfinished_items(tmp_path, web, monkeypatch):
+    """Items left pending by a killed run are done by the next run, once."""
+    monkeypatch.setenv("ARCHIVER_RETRIES", "0")
+    _, target = web
+    path = tmp_path / "archive.db"
+    from archiver.sources import ArticleInput
+    from archiver.store import Queue, Store
+
+    store = Store(open_db(path))
+    run = store.start_run(["killed"], {})
+    Queue(store.db).enqueue([ArticleInput("https://site2.news.test/follow-up", "argument 1")], run)
+    store.db.conn.close()
+    args = ["crawl", "--db", str(path), "--delay", "0"]
+    for origin in ("https://site2.news.test", "https://cdn.syndication.twimg.com", "https://publish.twitter.com"):
+        args += ["--connect-to", f"{origin}={target}"]
+    with pytest.raises(SystemExit) as exit_:
+        main(args)  # no URLs: only the leftovers
+    assert exit_.value.code == 0
+    db = open_db(path)
+    assert [r["state"] for r in db.query("select state from queue")] == ["done"]
+    assert db.execute("select count(*) from embeds").fetchone()[0] == 2
 
 
 def test_unreachable_article_is_recorded_as_failed(tmp_path, web, monkeypatch, capsys):

@@ -46,7 +46,8 @@ def test_migrations_apply_twice_without_change(tmp_path):
     applied = [m.name for m in migrations.applied(db)]
     db.conn.close()
     db = open_db(path)
-    assert [m.name for m in migrations.applied(db)] == applied == ["m001_initial"]
+    assert [m.name for m in migrations.applied(db)] == applied == [m.name for m in migrations._migrations]
+    assert not migrations.pending(db)
     assert {"runs", "fetches", "bodies", "articles", "embeds", "posts", "post_checks", "links"} <= set(db.table_names())
     assert {"dark_posts", "embeds_status"} <= set(db.view_names())
     assert db.execute("pragma journal_mode").fetchone()[0] == "wal"

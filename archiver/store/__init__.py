@@ -1,6 +1,7 @@
 """The archive on disk: schema, migrations, and the only code that writes it."""
 
 from archiver.store.db import open_db
-from archiver.store.writer import Store, embed_key, utc_now
+from archiver.store.queue import Queue, QueueItem
+from archiver.store.writer import Store, embed_key, read_body, utc_now
 
-__all__ = ["Store", "embed_key", "open_db", "utc_now"]
+__all__ = ["Queue", "QueueItem", "Store", "embed_key", "open_db", "read_body", "utc_now"]

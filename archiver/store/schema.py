@@ -203,6 +203,34 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["links"].create_index(["host"])
 
 
+@migrations()
+def m002_queue(db: sqlite_utils.Database) -> None:
+    """The work queue lives in the database, so a killed run resumes where it stopped."""
+    db["queue"].create(
+        {
+            "id": int,
+            "url": str,
+            "source": str,
+            "state": str,  # pending, done, failed
+            "document": str,  # JSON: an article in hand (origin, media, body sha256, provenance)
+            "published": str,
+            "row_id": str,
+            "enqueued": str,
+            "enqueued_run_id": int,
+            "started": str,
+            "finished": str,
+            "run_id": int,  # the run that finished it
+            "article_id": int,
+            "error": str,
+        },
+        pk="id",
+    )
+    db["queue"].create_index(["state"])
+    db["queue"].create_index(["url", "state"])
+    db["articles"].add_column("last_extracted", str)  # when embeds were last extracted (see embeds.last_seen)
+    db["fetches"].add_column("provenance", str)  # JSON: where an in-hand document came from (file, dataset, WARC)
+
+
 FTS = {
     "posts": ["text", "author_handle", "author_name"],
     "embeds": ["fallback_text", "author_handle", "author_name"],
@@ -217,6 +245,13 @@ VIEWS = {
                e.fallback_text, p.status, p.status_since, p.last_checked, e.first_seen, e.last_seen
         from embeds e join articles a on a.id = e.article_id
         left join posts p on p.key = e.post_key
+    """,
+    # Embeds an article no longer shows: absent from its latest extraction.
+    "embeds_removed": """
+        select e.id as embed_id, a.url as article_url, a.site, e.platform, e.post_key, e.kind,
+               e.first_seen, e.last_seen, a.last_extracted as article_last_extracted
+        from embeds e join articles a on a.id = e.article_id
+        where a.last_extracted is not null and e.last_seen < a.last_extracted
     """,
     # Posts that are no longer publicly available, with when that was first seen.
     "dark_posts": """

@@ -56,6 +56,14 @@ def embed_key(embed: Embed) -> str:
     return f"text:{embed.platform}:@{(embed.author_handle or '').lower()}:{embed.shown_date or ''}:{embed.position}"
 
 
+def read_body(db: sqlite_utils.Database, sha256: str) -> bytes:
+    """The raw bytes stored under ``sha256``; KeyError when there are none."""
+    row = db.execute("select compression, content from bodies where sha256 = ?", [sha256]).fetchone()
+    if row is None:
+        raise KeyError(sha256)
+    return zlib.decompress(row[1]) if row[0] == "zlib" else bytes(row[1])
+
+
 class Store:
     """The archive's single writer. Not thread-safe by design: one writer per run."""
 
@@ -79,6 +87,14 @@ class Store:
             )
         return int(table.last_pk)
 
+    def close_dead_runs(self) -> int:
+        """Runs still marked running when the run lock is free died without closing (SIGKILL, power loss)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "update runs set outcome = 'killed', error = 'the process ended without closing its run' "
+                "where outcome = 'running'")
+        return cursor.rowcount
+
     def finish_run(self, run_id: int, outcome: str, counts: dict[str, int], error: str | None = None) -> None:
         with self.db.atomic():
             self.db["runs"].update(
@@ -90,19 +106,21 @@ class Store:
     def _save_body(self, exchange: Exchange) -> str | None:
         if exchange.status is None and not exchange.body:
             return None
-        digest = hashlib.sha256(exchange.body).hexdigest()
+        return self.save_body(exchange.body, _header(exchange.response_headers, "content-type"), exchange.finished)
+
+    def save_body(self, raw: bytes, content_type: str | None, seen_at: str) -> str:
+        """Store bytes once under their SHA-256; returns the hash."""
+        digest = hashlib.sha256(raw).hexdigest()
         if self.db.execute("select 1 from bodies where sha256 = ?", [digest]).fetchone() is None:
-            raw = exchange.body
             packed, compression = (zlib.compress(raw, 6), "zlib") if len(raw) >= COMPRESS_MIN_BYTES else (raw, "none")
-            media = _header(exchange.response_headers, "content-type")
             self.db["bodies"].insert(
                 {
                     "sha256": digest,
                     "size": len(raw),
-                    "media_type": media.split(";")[0].strip().lower() if media else None,
+                    "media_type": content_type.split(";")[0].strip().lower() if content_type else None,
                     "compression": compression,
                     "content": packed,
-                    "first_seen": exchange.finished,
+                    "first_seen": seen_at,
                 }
             )
         return digest
@@ -117,6 +135,7 @@ class Store:
         article_id: int | None = None,
         post_key: str | None = None,
         parent_fetch_id: int | None = None,
+        provenance: dict[str, str] | None = None,
     ) -> int:
         """Store every hop of a capture; returns the id of the final exchange's row.
 
@@ -138,6 +157,7 @@ class Store:
                 post_key=post_key,
                 parent_fetch_id=parent_fetch_id,
                 error=capture.error or (capture.final.error if capture.hops else None),
+                provenance=provenance,
             )
             for hop in capture.hops[:-1]:
                 self._insert_exchange(
@@ -157,7 +177,8 @@ class Store:
 
     def _insert_exchange(self, hop: Exchange | None, capture: Capture, run_id: int, *, purpose: str,
                          endpoint: str | None, final_url: str, chain: list[str], article_id: int | None,
-                         post_key: str | None, parent_fetch_id: int | None, error: str | None) -> int:
+                         post_key: str | None, parent_fetch_id: int | None, error: str | None,
+                         provenance: dict[str, str] | None = None) -> int:
         row: dict[str, Any] = {
             "run_id": run_id,
             "purpose": purpose,
@@ -169,6 +190,7 @@ class Store:
             "parent_fetch_id": parent_fetch_id,
             "article_id": article_id,
             "post_key": post_key,
+            "provenance": _json(provenance),
         }
         if hop is None:  # refused before any request
             now = utc_now()
@@ -236,6 +258,7 @@ class Store:
             self.db["articles"].update(
                 article_id,
                 {k: v for k, v in {
+                    "last_extracted": seen_at,
                     "title": extraction.title,
                     "canonical_url": extraction.canonical_url,
                     "published": extraction.published,
@@ -252,6 +275,24 @@ class Store:
             for link in extraction.links:
                 self._upsert_link(article_id, fetch_id, run_id, link, seen_at)
         return list(posts.values())
+
+    def touch_extraction(self, article_id: int, seen_at: str | None = None) -> None:
+        """The article's body did not change: what it showed is seen again, no rows are added."""
+        seen_at = seen_at or utc_now()
+        with self.db.atomic():
+            row = self.db.execute("select last_extracted from articles where id = ?", [article_id]).fetchone()
+            if row is None or row[0] is None:
+                return
+            for table in ("embeds", "links"):
+                self.db.execute(f"update {table} set last_seen = ? where article_id = ? and last_seen = ?",
+                                [seen_at, article_id, row[0]])
+            self.db.execute("update articles set last_extracted = ? where id = ?", [seen_at, article_id])
+
+    def last_fetch(self, article_id: int) -> tuple[str | None, str | None, int | None]:
+        """(last fetched, last body sha256, last status) of an article."""
+        row = self.db.execute("select last_fetched, last_body_sha256, last_status from articles where id = ?",
+                              [article_id]).fetchone()
+        return (row[0], row[1], row[2]) if row else (None, None, None)
 
     def _ensure_post(self, post: PostRef, embed: Embed | None, seen_at: str) -> None:
         if self.db.execute("select 1 from posts where key = ?", [post.key]).fetchone():

@@ -1,0 +1,94 @@
+"""The work queue, in the archive itself.
+
+Items are enqueued before any work starts and marked done or failed one by one,
+each in its own transaction. A run killed at any moment leaves its unfinished
+items pending; the next run on the same database takes them up first. Nothing
+is duplicated by a replay: the store's upserts make re-doing an item that was
+done but not yet marked a no-op apart from a new exchange row.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterable
+
+import sqlite_utils
+
+from archiver.sources import ArticleInput, Document
+from archiver.store.writer import Store, read_body, utc_now
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: int
+    article: ArticleInput
+
+
+def _document_json(db: sqlite_utils.Database, doc: Document) -> str:
+    """Keep the document's bytes in ``bodies`` and the rest as JSON on the queue row."""
+    digest = Store(db).save_body(doc.body, doc.content_type, doc.captured_at or utc_now())
+    return json.dumps({
+        "sha256": digest, "media": doc.media, "origin": doc.origin, "content_type": doc.content_type,
+        "provenance": [list(p) for p in doc.provenance], "status": doc.status,
+        "response_headers": [list(h) for h in doc.response_headers], "captured_at": doc.captured_at,
+        "server_ip": doc.server_ip,
+    })
+
+
+class Queue:
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+
+    def enqueue(self, articles: Iterable[ArticleInput], run_id: int) -> int:
+        """Add articles not already pending; returns how many were added."""
+        added = 0
+        with self.db.atomic():
+            pending = {r[0] for r in self.db.execute("select url from queue where state = 'pending'")}
+            for article in articles:
+                if article.url in pending:
+                    continue
+                pending.add(article.url)
+                self.db["queue"].insert({
+                    "url": article.url,
+                    "source": article.source,
+                    "state": "pending",
+                    "document": _document_json(self.db, article.document) if article.document else None,
+                    "published": article.published,
+                    "row_id": article.row_id,
+                    "enqueued": utc_now(),
+                    "enqueued_run_id": run_id,
+                })
+                added += 1
+        return added
+
+    def pending(self) -> list[QueueItem]:
+        """Every unfinished item, oldest first (leftovers of a killed run included)."""
+        items = []
+        for row in self.db.query("select * from queue where state = 'pending' order by id"):
+            doc = None
+            if row["document"]:
+                meta = json.loads(row["document"])
+                doc = Document(
+                    body=self.body(meta["sha256"]),
+                    media=meta["media"],
+                    origin=meta["origin"],
+                    content_type=meta["content_type"],
+                    provenance=tuple(tuple(p) for p in meta["provenance"]),
+                    status=meta["status"],
+                    response_headers=tuple(tuple(h) for h in meta["response_headers"]),
+                    captured_at=meta["captured_at"],
+                    server_ip=meta["server_ip"],
+                )
+            article = ArticleInput(row["url"], row["source"], doc, row["published"], row["row_id"])
+            items.append(QueueItem(row["id"], article))
+        return items
+
+    def body(self, sha256: str) -> bytes:
+        return read_body(self.db, sha256)
+
+    def mark(self, item_id: int, state: str, run_id: int, *, article_id: int | None = None,
+             error: str | None = None) -> None:
+        with self.db.atomic():
+            self.db["queue"].update(item_id, {"state": state, "finished": utc_now(), "run_id": run_id,
+                                              "article_id": article_id, "error": error})
