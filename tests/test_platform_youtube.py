@@ -85,6 +85,7 @@ def test_detect_ignores_what_is_not_one_video(markup: str) -> None:
     f"https://youtu.be/{VID}?t=42", f"https://www.youtube.com/embed/{VID}", f"//www.youtube.com/embed/{VID}",
     f"https://www.youtube-nocookie.com/embed/{VID}?rel=0", f"https://www.youtube.com/shorts/{VID}",
     f"https://www.youtube.com/live/{VID}", f"https://www.youtube.com/v/{VID}", f"youtu.be/{VID}",
+    f"https://www.youtube.com/v/{VID}&hl=en&fs=1",
     f"https://music.youtube.com/watch?v={VID}&list=RDAMVM",
 ])
 def test_identify_every_form_gives_one_key(url: str) -> None:

@@ -51,9 +51,10 @@ def _video_id(url: str) -> tuple[str, str] | None:
     if segments and segments[0] == "watch":
         vid = oembed.first_query(query, "v") or (segments[1] if len(segments) > 1 else "")
         return (vid, "watch") if _ID.match(vid) else None
-    if len(segments) >= 2 and segments[0] in _PATH_FORMS and _ID.match(segments[1]) \
-            and segments[1] not in _NOT_VIDEOS:
-        return segments[1], segments[0]
+    # the Flash-era embed code put parameters after the id without a "?": /v/ID&hl=en&fs=1
+    vid = segments[1].split("&", 1)[0] if len(segments) >= 2 else ""
+    if segments and segments[0] in _PATH_FORMS and _ID.match(vid) and vid not in _NOT_VIDEOS:
+        return vid, segments[0]
     return None
 
 
