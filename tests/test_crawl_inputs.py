@@ -1,0 +1,151 @@
+"""Every input kind through `archiver crawl`, with its provenance stored."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from archiver.cli import main
+from archiver.mirror import Mirror, Route
+from archiver.store import open_db
+
+TWEET = "1460323737035677698"
+
+
+def article(n: int) -> str:
+    return (f'<html><head><title>Local story {n}</title></head><body><article><p>Story {n}</p>'
+            f'<blockquote class="twitter-tweet"><p lang="en">Shared</p>&mdash; A (@a) '
+            f'<a href="https://twitter.com/a/status/{TWEET}">May 1, 2021</a></blockquote></article></body></html>')
+
+
+@pytest.fixture
+def platform(monkeypatch):
+    monkeypatch.setenv("ARCHIVER_RETRIES", "0")
+    js = {"content-type": "application/json"}
+    routes = [
+        Route("https://cdn.syndication.twimg.com/tweet-result", headers=js,
+              body=json.dumps({"__typename": "Tweet", "id_str": TWEET, "text": "Shared",
+                               "user": {"screen_name": "a", "name": "A"}}).encode()),
+        Route("https://publish.twitter.com/oembed", headers=js, body=b'{"author_name": "A"}'),
+    ]
+    with Mirror(routes) as mirror:
+        yield mirror, mirror.start()
+
+
+def run(db, target, *args, capsys=None):
+    argv = ["crawl", *args, "--db", str(db), "--delay", "0"]
+    for origin in ("https://cdn.syndication.twimg.com", "https://publish.twitter.com", "https://news.test"):
+        argv += ["--connect-to", f"{origin}={target}"]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    return exit_.value.code
+
+
+def test_local_directory_of_files(tmp_path, platform):
+    _, target = platform
+    pages = tmp_path / "saved"
+    pages.mkdir()
+    for n in range(3):
+        (pages / f"story{n}.html").write_text(article(n))
+    db = tmp_path / "a.db"
+    assert run(db, target, str(pages)) == 0
+    conn = open_db(db)
+    rows = list(conn.query("select * from fetches where purpose = 'file' order by id"))
+    assert len(rows) == 3
+    prov = json.loads(rows[0]["provenance"])
+    assert prov["path"].endswith("story0.html")
+    assert prov["sha256"] == hashlib.sha256((pages / "story0.html").read_bytes()).hexdigest() == rows[0]["body_sha256"]
+    assert conn.execute("select count(*) from embeds").fetchone()[0] == 3
+    assert conn.execute("select status from posts").fetchone()[0] == "available"
+    # the same files again: nothing new is extracted
+    assert run(db, target, str(pages)) == 0
+    assert conn.execute("select count(*) from embeds").fetchone()[0] == 3
+
+
+def test_dataset_with_a_bad_row(tmp_path, platform, capsys):
+    _, target = platform
+    data = tmp_path / "articles.jsonl"
+    rows = [{"id": "a1", "link": "https://news.test/1", "body": article(1), "date": "2021-05-02"},
+            "this line is not JSON",
+            {"id": "a3", "link": "https://news.test/3", "body": article(3), "date": "2021-05-03"}]
+    data.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    db = tmp_path / "a.db"
+    code = run(db, target, str(data), "--url-column", "link", "--html-column", "body", "--id-column", "id",
+               "--date-column", "date")
+    assert code == 0
+    err = capsys.readouterr().err
+    assert f"skipped {data}:2" in err
+    conn = open_db(db)
+    assert sorted(r[0] for r in conn.execute("select url from articles")) == ["https://news.test/1",
+                                                                              "https://news.test/3"]
+    assert [r[0] for r in conn.execute("select row_id from queue order by id")] == ["a1", "a3"]
+    prov = json.loads(conn.execute("select provenance from fetches where purpose = 'dataset' limit 1").fetchone()[0])
+    assert prov.get("row_id") == "a1" or "line" in prov
+    assert conn.execute("select count(*) from embeds").fetchone()[0] == 2
+
+
+def test_feed_and_sitemap_over_the_network(tmp_path, platform, capsys):
+    mirror, target = platform
+    feed = ("<?xml version='1.0'?><rss version='2.0'><channel><title>News</title>"
+            "<item><title>One</title><link>https://news.test/1</link><pubDate>Sun, 02 May 2021 10:00:00 GMT</pubDate></item>"
+            "<item><title>Old</title><link>https://news.test/old</link><pubDate>Sun, 02 May 2010 10:00:00 GMT</pubDate></item>"
+            "<item><title>Broken</title><link>not a url</link></item>"
+            "</channel></rss>")
+    index = ("<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+             "<sitemap><loc>https://news.test/sitemap-1.xml</loc></sitemap>"
+             "<sitemap><loc>https://news.test/sitemap.xml</loc></sitemap></sitemapindex>")  # lists itself
+    nested = ("<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+              "<url><loc>https://news.test/2</loc><lastmod>2021-05-03</lastmod></url></urlset>")
+    page = {"content-type": "text/html"}
+    for route in (Route("https://news.test/rss.xml", body=feed.encode(), headers={"content-type": "application/rss+xml"}),
+                  Route("https://news.test/sitemap.xml", body=index.encode(), headers={"content-type": "application/xml"}),
+                  Route("https://news.test/sitemap-1.xml", body=nested.encode(), headers={"content-type": "application/xml"}),
+                  Route("https://news.test/1", body=article(1).encode(), headers=page),
+                  Route("https://news.test/2", body=article(2).encode(), headers=page)):
+        mirror.set(route)
+    db = tmp_path / "a.db"
+    code = run(db, target, "--feed", "https://news.test/rss.xml", "--sitemap", "https://news.test/sitemap.xml",
+               "--since", "2021-01-01")
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "skipped" in err and "not a url" in err.lower()
+    conn = open_db(db)
+    assert sorted(r[0] for r in conn.execute("select url from articles")) == ["https://news.test/1",
+                                                                              "https://news.test/2"]
+    purposes = [r[0] for r in conn.execute("select purpose from fetches where purpose in ('feed', 'sitemap') order by id")]
+    assert purposes == ["feed", "sitemap", "sitemap"]  # the index listing itself is fetched once
+    assert json.loads(conn.execute("select counts from runs").fetchone()[0])["skipped"] >= 1
+
+
+def test_warc_records_with_a_corrupt_one(tmp_path, platform, capsys):
+    _, target = platform
+    path = tmp_path / "crawl.warc"
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=False)
+        for n in range(3):
+            body = article(n).encode()
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(body)))],
+                                       protocol="HTTP/1.1")
+            record = writer.create_warc_record(f"https://news.test/w{n}", "response", payload=io.BytesIO(body),
+                                               http_headers=headers)
+            writer.write_record(record)
+    data = bytearray(path.read_bytes())
+    second = data.find(b"WARC/1.", 10)
+    third = data.find(b"WARC/1.", second + 10)
+    data[second + 30: second + 60] = b"\x00" * 30  # damage the second record's header
+    path.write_bytes(bytes(data))
+    assert third > second > 0
+    db = tmp_path / "a.db"
+    assert run(db, target, str(path)) == 0
+    err = capsys.readouterr().err
+    assert "skipped" in err and str(path) in err
+    conn = open_db(db)
+    urls = sorted(r[0] for r in conn.execute("select url from articles"))
+    assert urls == ["https://news.test/w0", "https://news.test/w2"]
+    prov = json.loads(conn.execute("select provenance from fetches where purpose = 'warc' limit 1").fetchone()[0])
+    assert prov["warc_file"].endswith("crawl.warc") and "offset" in prov and prov["record_id"]
