@@ -231,6 +231,49 @@ def m002_queue(db: sqlite_utils.Database) -> None:
     db["fetches"].add_column("provenance", str)  # JSON: where an in-hand document came from (file, dataset, WARC)
 
 
+@migrations()
+def m003_history(db: sqlite_utils.Database) -> None:
+    """Each post's status transitions and text versions, and retracted embeds (store/history.py)."""
+    from archiver.store.history import backfill
+
+    db["post_transitions"].create(
+        {
+            "id": int,
+            "post_key": str,
+            "from_status": str,  # NULL for the post's first conclusive status
+            "to_status": str,
+            "at": str,  # checked_at of the check that found the new status
+            "check_id": int,
+            "run_id": int,
+        },
+        pk="id",
+        foreign_keys=[("post_key", "posts", "key"), ("check_id", "post_checks", "id"), ("run_id", "runs", "id")],
+    )
+    db["post_transitions"].create_index(["post_key", "at"])
+    db["post_transitions"].create_index(["to_status"])
+    db["post_versions"].create(
+        {
+            "id": int,
+            "post_key": str,
+            "version": int,  # 1, 2, ... in the order archiver saw them
+            "text": str,
+            "edit_ids": str,  # JSON list (Twitter edit_tweet_ids) as this version's answer gave them
+            "media": str,  # JSON list of media URLs
+            "endpoint": str,  # the endpoint whose answer first showed this version
+            "content_sha256": str,  # SHA-256 of {"edit_ids": [...], "text": ...} as canonical JSON
+            "first_seen": str,
+            "last_seen": str,
+            "check_id": int,  # the check that first saw it
+            "last_check_id": int,  # the check that last saw it
+        },
+        pk="id",
+        foreign_keys=[("post_key", "posts", "key"), ("check_id", "post_checks", "id")],
+    )
+    db["post_versions"].create_index(["post_key", "version"], unique=True)
+    db["embeds"].add_column("retracted_run_id", int)  # the reextract run whose extractor no longer finds it
+    backfill(db)
+
+
 FTS = {
     "posts": ["text", "author_handle", "author_name"],
     "embeds": ["fallback_text", "author_handle", "author_name"],
@@ -260,6 +303,77 @@ VIEWS = {
                (select count(*) from embeds e where e.post_key = p.key) as embedded_in
         from posts p
         where p.status in ('deleted', 'protected', 'suspended', 'restricted', 'not_found')
+    """,
+    # Posts seen live that are dark now: how (from which status to which), and when (between the last
+    # live check and the first dark check). Posts dark from their first check are in dark_posts only.
+    "posts_gone_dark": """
+        select p.key as post_key, p.platform, p.post_id, p.url, p.author_handle,
+               went.from_status, went.to_status as went_to, now.to_status as status,
+               (select max(c.checked_at) from post_checks c
+                 where c.post_key = p.key and c.id < went.check_id and c.status = went.from_status)
+                 as last_live_check_at,
+               went.at as went_dark_at, went.check_id as dark_check_id, went.run_id as dark_run_id,
+               (select c.detail from post_checks c where c.id = went.check_id) as how,
+               (select count(*) from embeds e where e.post_key = p.key and e.retracted_run_id is null)
+                 as embedded_in
+        from posts p
+        join post_transitions now on now.id = (select max(t.id) from post_transitions t where t.post_key = p.key)
+        join post_transitions went on went.id = (
+            select min(t.id) from post_transitions t
+            where t.post_key = p.key
+              and t.to_status in ('deleted', 'protected', 'suspended', 'restricted', 'not_found')
+              and t.id > coalesce((select max(u.id) from post_transitions u where u.post_key = p.key
+                  and u.to_status not in ('deleted', 'protected', 'suspended', 'restricted', 'not_found')), 0))
+        where now.to_status in ('deleted', 'protected', 'suspended', 'restricted', 'not_found')
+          and went.from_status is not null
+    """,
+    # Per article, the embeds it shows now (its latest extraction) by their posts' status now;
+    # removed: embeds it showed before and no longer does.
+    "embed_liveness_by_article": """
+        select a.id as article_id, a.url as article_url, a.site, a.title, a.last_fetched,
+               count(e.id) as embeds,
+               sum(case when p.status = 'available' then 1 else 0 end) as available,
+               sum(case when p.status in ('deleted', 'protected', 'suspended', 'restricted', 'not_found')
+                   then 1 else 0 end) as dark,
+               sum(case when e.id is not null and p.status is null then 1 else 0 end) as unchecked,
+               sum(case when p.status in ('error', 'unsupported') then 1 else 0 end) as undetermined,
+               (select count(*) from embeds r where r.article_id = a.id and r.retracted_run_id is null
+                  and r.last_seen < coalesce(a.last_extracted,
+                      (select max(x.last_seen) from embeds x where x.article_id = a.id))) as removed
+        from articles a
+        left join embeds e on e.article_id = a.id and e.retracted_run_id is null
+             and e.last_seen >= coalesce(a.last_extracted,
+                 (select max(x.last_seen) from embeds x where x.article_id = a.id))
+        left join posts p on p.key = e.post_key
+        group by a.id
+    """,
+    # Per site and per UTC day on which checks ran: the embeds its articles had shown by then, by
+    # their posts' status as of the end of that day (the latest conclusive status by then).
+    "embed_liveness_by_site_day": """
+        with days as (
+            select day, date(day, '+1 day') as next
+            from (select distinct substr(checked_at, 1, 10) as day from post_checks)
+        ),
+        site_embeds as (
+            select a.site, e.post_key, substr(e.first_seen, 1, 10) as since
+            from embeds e join articles a on a.id = e.article_id where e.retracted_run_id is null
+        ),
+        state as materialized (
+            select s.site, d.day,
+                   (select t.to_status from post_transitions t where t.post_key = s.post_key
+                      and t.at < d.next order by t.at desc, t.id desc limit 1) as status,
+                   exists(select 1 from post_checks c where c.post_key = s.post_key and c.checked_at < d.next)
+                     as checked
+            from site_embeds s join days d on d.day >= s.since
+        )
+        select site, day, count(*) as embeds,
+               sum(case when status = 'available' then 1 else 0 end) as available,
+               sum(case when status in ('deleted', 'protected', 'suspended', 'restricted', 'not_found')
+                   then 1 else 0 end) as dark,
+               sum(case when not checked then 1 else 0 end) as unchecked,
+               sum(case when checked and (status is null or status = 'unsupported') then 1 else 0 end)
+                 as undetermined
+        from state group by site, day order by site, day
     """,
 }
 

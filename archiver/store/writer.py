@@ -13,21 +13,18 @@ import json
 import os
 import socket
 import zlib
-from datetime import datetime, timezone
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 import sqlite_utils
 
 from archiver import __version__
-from archiver.models import Capture, Check, Embed, Exchange, Extraction, PostRef
+from archiver.clock import utc_now
+from archiver.models import Capture, Check, Embed, Exchange, Extraction, PostRef, Status
+from archiver.store import history
 
 COMPRESS_MIN_BYTES = 256  # smaller bodies are stored as they are
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 def _json(value: Any) -> str | None:
@@ -330,13 +327,14 @@ class Store:
             "short_links": _json(list(embed.short_links)) if embed.short_links else None,
             "fetch_id": fetch_id,
             "last_seen": seen_at,
+            "extractor_version": __version__,  # the version whose extractor last found it (crawl or reextract)
+            "retracted_run_id": None,  # found again: no longer retracted
         }
         if existing:
             self.db["embeds"].update(existing[0], fields)
         else:
             self.db["embeds"].insert(
-                {**fields, "article_id": article_id, "embed_key": key, "run_id": run_id,
-                 "extractor_version": __version__, "first_seen": seen_at}
+                {**fields, "article_id": article_id, "embed_key": key, "run_id": run_id, "first_seen": seen_at}
             )
 
     def _upsert_link(self, article_id: int, fetch_id: int | None, run_id: int, link: Any, seen_at: str) -> None:
@@ -408,8 +406,11 @@ class Store:
                 "last_checked": now,
                 "last_check_id": check_id,
             }
-            if current is None or current[0] != check.status.value:
+            if check.status is Status.ERROR and current is not None and current[0] not in (None, "error"):
+                del update["status"], update["status_detail"]  # an inconclusive check keeps the research status
+            elif current is None or current[0] != check.status.value:
                 update["status_since"] = now
+            history.record_check(self.db, post.key, check, check_id, run_id, now)  # transitions, versions
             content = {
                 "author_handle": check.author_handle,
                 "author_name": check.author_name,
