@@ -8,17 +8,25 @@ exchange is kept, and a failure that survived retries says how many attempts it
 took.
 
 ``capture`` never raises for a failed fetch: the Capture comes back with
-``error`` set to one line (refused by the guard, invalid URL, too many
-redirects, redirect loop, timeout, connection error, body too large). Its
-``hops`` are never empty: a URL refused before any request still gets an
-exchange, with no status and the refusal as its error, so ``capture.final`` is
-always safe to read.
+``error`` set to one line (refused by the guard, disallowed by robots.txt,
+invalid URL, too many redirects, redirect loop, timeout, connection error, body
+too large). Its ``hops`` are never empty: a URL refused before any request
+still gets an exchange, with no status and the refusal as its error, so
+``capture.final`` is always safe to read. Even an exception nobody foresaw in
+the network stack (a bug, or a server that found a new way to break a parser)
+becomes the item's one-line error instead of killing the worker that asked:
+a crawl of thousands of hostile servers must account for every URL.
+
+robots.txt is consulted when the caller passes a ``robots`` gate
+(``archiver.fetch.robots.Robots``): on every hop, after the address guard, so
+a redirect into a disallowed path of another site is refused too. Platform
+API lookups pass none (see that module's docstring for why).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable
+from typing import Iterable, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -32,14 +40,29 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
+class Verdict(Protocol):
+    allowed: bool
+    reason: str
+
+
+class RobotsGate(Protocol):
+    """What ``capture`` needs of robots.txt: ``archiver.fetch.robots.Robots`` is one."""
+
+    async def check(self, url: str) -> Verdict: ...
+
+
 async def capture(
     pool: ClientPool,
     url: str,
     *,
     method: str = "GET",
     headers: Iterable[tuple[str, str]] = (),
+    robots: RobotsGate | None = None,
 ) -> Capture:
-    """Fetch ``url`` through ``pool``, following up to ``settings.max_redirects`` redirects."""
+    """Fetch ``url`` through ``pool``, following up to ``settings.max_redirects`` redirects.
+
+    With ``robots``, every hop must be allowed by its origin's robots.txt.
+    """
     max_redirects = pool.settings.max_redirects
     method = method.upper()
     extra = tuple(headers)
@@ -53,6 +76,11 @@ async def capture(
             message = f"refused: {exc}" if isinstance(exc, Refused) else str(exc)
             hops.append(unsent(current, method, message))
             return Capture(url, tuple(hops), error=message)
+        if robots is not None:
+            verdict = await robots.check(current)
+            if not verdict.allowed:
+                hops.append(unsent(current, method, verdict.reason))
+                return Capture(url, tuple(hops), error=verdict.reason)
         exchange = await _fetch_with_retries(pool, current, method, extra)
         hops.append(exchange)
         if exchange.error is not None:
@@ -77,7 +105,7 @@ async def _fetch_with_retries(pool: ClientPool, url: str, method: str, headers: 
     """The last attempt's exchange, with the number of attempts it took."""
     attempt = 0
     while True:
-        result: Attempt = await pool.fetch(url, method=method, headers=headers)
+        result = await _fetch_once(pool, url, method, headers)
         exchange = result.exchange
         delay = pool.retry.decide(
             attempt,
@@ -93,6 +121,20 @@ async def _fetch_with_retries(pool: ClientPool, url: str, method: str, headers: 
     if attempt and exchange.error is not None:
         exchange = dataclasses.replace(exchange, error=f"{exchange.error} (after {attempt + 1} attempts)")
     return dataclasses.replace(exchange, attempts=attempt + 1) if attempt else exchange
+
+
+async def _fetch_once(pool: ClientPool, url: str, method: str, headers: tuple) -> Attempt:
+    """``pool.fetch``, with an unforeseen exception turned into the exchange's error.
+
+    ``pool.fetch`` already records every failure we know of (network, protocol,
+    timeout, decoding); anything else is a bug, named as one so it is reported,
+    and never retried. Cancellation (a BaseException) still goes through.
+    """
+    try:
+        return await pool.fetch(url, method=method, headers=headers)
+    except Exception as exc:  # noqa: BLE001 - recorded as the item's failure, not swallowed
+        text = " ".join(str(exc).split())[:300]
+        return Attempt(unsent(url, method, f"internal error (please report): {type(exc).__name__}: {text}"), None)
 
 
 def _redirected_request(

@@ -25,16 +25,19 @@ import socket
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from archiver import platforms
 from archiver.capture import capture
+from archiver.clock import utc_now
+from archiver.discover import Discovery, discover
 from archiver.extract import extract_document
 from archiver.fetch.client import ClientPool
 from archiver.models import Capture, Embed, Exchange, Extraction, PostRef
 from archiver.resolve import Resolution, resolve
 from archiver.settings import Settings
-from archiver.sources import ArticleInput, Document
+from archiver.sources import ArticleInput, BadInput, Document
+from archiver.sources.local import Gathered
 from archiver.store import Queue, QueueItem, Store, open_db
 from archiver.store.lock import RunLock
 
@@ -47,6 +50,7 @@ class RunReport:
     outcome: str = "running"
     counts: collections.Counter = field(default_factory=collections.Counter)
     failures: list[str] = field(default_factory=list)  # "URL: reason", one per failed item
+    skipped: list[str] = field(default_factory=list)  # "where: problem", one per unusable input item
 
     def summary(self) -> str:
         c = self.counts
@@ -61,13 +65,17 @@ class RunReport:
 
     def as_json(self) -> dict:
         return {"run_id": self.run_id, "outcome": self.outcome, "counts": dict(self.counts),
-                "failures": list(self.failures)}
+                "failures": list(self.failures), "skipped": list(self.skipped)}
 
 
 def media_of(cap: Capture) -> str | None:
     """'html' or 'text' for a body extraction can read; None for anything else (recorded, not parsed)."""
-    ctype = dict((k.lower(), v) for k, v in cap.final.response_headers).get("content-type", "")
-    mime = ctype.split(";")[0].strip().lower()
+    return media_of_type(dict((k.lower(), v) for k, v in cap.final.response_headers).get("content-type"))
+
+
+def media_of_type(ctype: str | None) -> str | None:
+    """``media_of`` for a Content-Type header alone (reextract reads it from the stored exchange)."""
+    mime = (ctype or "").split(";")[0].strip().lower()
     if mime == "text/plain":
         return "text"
     if mime in HTML_TYPES or not mime:
@@ -77,7 +85,7 @@ def media_of(cap: Capture) -> str | None:
 
 def document_capture(url: str, doc: Document) -> Capture:
     """A document in hand as the snapshot it stands for (a WARC record keeps its recorded exchange)."""
-    when = doc.captured_at or datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    when = doc.captured_at or utc_now()
     headers = doc.response_headers or ((("content-type", doc.content_type),) if doc.content_type else ())
     exchange = Exchange(url=url, method="GET", started=when, finished=when, duration_ms=0.0, status=doc.status,
                         response_headers=headers, server_ip=doc.server_ip, body=doc.body)
@@ -113,15 +121,29 @@ class Crawl:
         """Stop taking new items; the ones in flight finish."""
         self.stopping = True
 
-    async def run(self, items: list[QueueItem]) -> RunReport:
-        work: asyncio.Queue[QueueItem] = asyncio.Queue()
-        for item in items:
-            work.put_nowait(item)
-        with _stop_on_signals(self.stop):
+    async def run(self, feeds: Sequence[str] = (), sitemaps: Sequence[str] = (),
+                  since: datetime | None = None) -> RunReport:
+        """Discover articles from feeds and sitemaps, then work the queue (leftovers first)."""
+        with stop_on_signals(self.stop):
             async with ClientPool(self.settings) as pool:
+                if feeds or sitemaps:
+                    gathered = Gathered()
+                    await discover(pool, self.store, Discovery(self.run_id, since), list(feeds), list(sitemaps),
+                                   gathered)
+                    self.queue.enqueue(gathered.articles, self.run_id)
+                    self.note_skipped(gathered.bad)
+                items = self.queue.pending()
+                work: asyncio.Queue[QueueItem] = asyncio.Queue()
+                for item in items:
+                    work.put_nowait(item)
                 workers = min(self.settings.concurrency, max(1, len(items)))
                 await asyncio.gather(*(self._worker(pool, work) for _ in range(workers)))
         return self.report
+
+    def note_skipped(self, bad: Iterable[BadInput]) -> None:
+        for item in bad:
+            self.report.skipped.append(str(item))
+            self.report.counts["skipped"] += 1
 
     async def _worker(self, pool: ClientPool, work: asyncio.Queue[QueueItem]) -> None:
         while not self.stopping:
@@ -225,7 +247,7 @@ class Crawl:
 
 
 @contextlib.contextmanager
-def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
+def stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
     """SIGINT/SIGTERM ask for a graceful stop once; a second SIGINT interrupts at once."""
     loop = asyncio.get_running_loop()
     installed = []
@@ -269,17 +291,18 @@ def archive(settings: Settings) -> Iterator[Store]:
         lock.release()
 
 
-def run_crawl(articles: list[ArticleInput], settings: Settings, store: Store, command: list[str],
-              on_article: Callable[[], None] | None = None) -> RunReport:
-    """Record a run, queue the articles, work the queue (leftovers first), close the run."""
+def run_crawl(articles: list[ArticleInput], settings: Settings, store: Store, command: list[str], *,
+              feeds: Sequence[str] = (), sitemaps: Sequence[str] = (), since: datetime | None = None,
+              skipped: Iterable[BadInput] = (), on_article: Callable[[], None] | None = None) -> RunReport:
+    """Record a run, queue the articles, discover more from feeds and sitemaps, work the queue, close the run."""
     run_id = store.start_run(command, settings.public())
-    queue = Queue(store.db)
-    queue.enqueue(articles, run_id)
+    Queue(store.db).enqueue(articles, run_id)
     executor = make_executor(settings.extract_workers)
     crawl = Crawl(settings, store, run_id, executor, on_article)
+    crawl.note_skipped(skipped)
     outcome, error = "failed", None
     try:
-        asyncio.run(crawl.run(queue.pending()))
+        asyncio.run(crawl.run(feeds, sitemaps, since))
         outcome = "interrupted" if crawl.stopping else "completed"
     except KeyboardInterrupt:
         outcome, error = "interrupted", "interrupted by signal"

@@ -15,7 +15,7 @@ from archiver.mirror import Mirror, Route
 from archiver.models import Capture
 from archiver.settings import Settings
 
-UTC_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+UTC_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
 
 
 def run(mirror: Mirror, url: str, *, sleeps: list[float] | None = None, retry: RetryPolicy | None = None,

@@ -30,11 +30,11 @@ import asyncio
 import hashlib
 import http.cookiejar
 import time
-from datetime import datetime, timezone
 from typing import Iterable, NamedTuple
 
 import httpx
 
+from archiver.clock import utc_now
 from archiver.errors import FetchError, Refused
 from archiver.fetch.body import ACCEPT_ENCODING, BodyReader
 from archiver.fetch.connect_to import ConnectMap, ConnectToTransport, origin_of
@@ -55,11 +55,6 @@ class Attempt(NamedTuple):
     exc: BaseException | None = None
 
 
-def utc_now() -> str:
-    """UTC ISO 8601 with microseconds and Z, the time format of every stored fact."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 def pool_index(origin: str, size: int) -> int:
     """A client index for an origin that is the same in every process (unlike ``hash``)."""
     digest = hashlib.blake2b(origin.encode("utf-8"), digest_size=8).digest()
@@ -73,19 +68,39 @@ def unsent(url: str, method: str, error: str) -> Exchange:
 
 
 def describe(exc: BaseException) -> str:
-    """A one-line message for a failed request."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    """A one-line message for a failed request.
+
+    httpx often wraps the OS error in exceptions with no message (a reset
+    arrives as an empty ``ReadError``), so the first cause that says something
+    is used: "connection broken (ReadError): [Errno 104] Connection reset by peer".
+    """
+    text = _first_words(exc) or type(exc).__name__
     if isinstance(exc, httpx.ConnectError):
         return f"connection failed: {text}"
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out ({type(exc).__name__}): {text}"
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"protocol error: {text}"
+    if isinstance(exc, (httpx.ReadError, httpx.WriteError, httpx.CloseError)):
+        return f"connection broken ({type(exc).__name__}): {text}"
     if isinstance(exc, httpx.HTTPError):
         return f"{type(exc).__name__}: {text}"
     if isinstance(exc, Refused):
         return f"refused: {text}"
     return text
+
+
+def _first_words(exc: BaseException, limit: int = 300) -> str:
+    """The message of ``exc`` or of the first cause in its chain that has one, on one line."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = " ".join(str(current).split())
+        if text:
+            return text if len(text) <= limit else text[: limit - 3] + "..."
+        current = current.__cause__ or current.__context__
+    return ""
 
 
 def _no_cookies() -> http.cookiejar.CookieJar:
