@@ -73,7 +73,7 @@ def main() -> int:
         print(f"demo: archiver crawl exited {result.returncode}", file=sys.stderr)
         return result.returncode
     print(summary(DB))
-    print(f"\nopen it in Datasette:  .venv/bin/pip install datasette && .venv/bin/datasette {DB.relative_to(ROOT)}")
+    print(f"\nopen it in Datasette:  .venv/bin/archiver serve --db {DB.relative_to(ROOT)}")
     return 0
 
 
