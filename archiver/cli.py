@@ -36,6 +36,8 @@ def network_options(fn: Callable) -> Callable:
                           "headers stay FROM's. Repeatable; also ARCHIVER_CONNECT_TO (comma-separated)."),
         click.option("--allow-private", is_flag=True, default=None,
                      help="Allow private, loopback and link-local destinations (the address guard is off)."),
+        click.option("--ignore-robots", "ignore_robots", is_flag=True, default=None,
+                     help="Fetch pages that robots.txt disallows (recorded in the run's settings)."),
         click.option("--delay", "per_host_delay", type=click.FloatRange(min=0), default=None,
                      help="Minimum seconds between two requests to one host (default 1.0)."),
     ]

@@ -33,6 +33,7 @@ from archiver.clock import utc_now
 from archiver.discover import Discovery, discover
 from archiver.extract import extract_document
 from archiver.fetch.client import ClientPool
+from archiver.fetch.robots import Robots
 from archiver.models import Capture, Embed, Exchange, Extraction, PostRef
 from archiver.resolve import Resolution, resolve
 from archiver.settings import Settings
@@ -116,6 +117,7 @@ class Crawl:
         self.claimed: set[str] = set()  # posts resolved (or being resolved) in this run
         self.on_article = on_article or (lambda: None)
         self.stopping = False
+        self.robots: Robots | None = None  # articles, short links, feeds, sitemaps; not platform APIs
 
     def stop(self) -> None:
         """Stop taking new items; the ones in flight finish."""
@@ -126,10 +128,11 @@ class Crawl:
         """Discover articles from feeds and sitemaps, then work the queue (leftovers first)."""
         with stop_on_signals(self.stop):
             async with ClientPool(self.settings) as pool:
+                self.robots = Robots(pool, record=self._record_robots, ignore=self.settings.ignore_robots)
                 if feeds or sitemaps:
                     gathered = Gathered()
                     await discover(pool, self.store, Discovery(self.run_id, since), list(feeds), list(sitemaps),
-                                   gathered)
+                                   gathered, self.robots)
                     self.queue.enqueue(gathered.articles, self.run_id)
                     self.note_skipped(gathered.bad)
                 items = self.queue.pending()
@@ -173,7 +176,7 @@ class Crawl:
             if age is not None and age < self.settings.refresh_after and last_status and last_status < 400:
                 counts["fresh"] += 1
                 return article_id, None
-            cap = await capture(pool, article.url)
+            cap = await capture(pool, article.url, robots=self.robots)
             fetch_id = self.store.save_capture(cap, self.run_id, "article", article_id=article_id)
         else:
             cap = document_capture(article.url, doc)
@@ -183,6 +186,9 @@ class Crawl:
         if doc is None and not cap.ok:
             counts["failed"] += 1
             return article_id, cap.error or cap.final.error
+        if doc is None and cap.final.status >= 400:  # stored as answered, but the article is not there
+            counts["failed"] += 1
+            return article_id, f"HTTP {cap.final.status}"
         counts["captured"] += 1
         final = cap.final
         media = doc.media if doc else media_of(cap)
@@ -215,7 +221,7 @@ class Crawl:
 
     async def _post_behind(self, pool: ClientPool, embed: Embed, article_id: int) -> PostRef | None:
         for link in embed.short_links:
-            cap = await capture(pool, link)
+            cap = await capture(pool, link, robots=self.robots)
             self.store.save_capture(cap, self.run_id, "shortlink", article_id=article_id)
             locations = [hop.url for hop in cap.hops]
             locations += [v for k, v in cap.final.response_headers if k.lower() == "location"]
@@ -233,6 +239,9 @@ class Crawl:
         results = await asyncio.gather(*(resolve(pool, p, self.settings, self._recorder(p)) for p in todo))
         for res in results:
             self._save(res)
+
+    def _record_robots(self, cap: Capture) -> int:
+        return self.store.save_capture(cap, self.run_id, "robots")
 
     def _recorder(self, post: PostRef):
         def record(cap: Capture, endpoint: str) -> int:

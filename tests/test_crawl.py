@@ -146,7 +146,7 @@ def test_second_identical_run_adds_no_duplicate_rows(tmp_path, web, monkeypatch)
     assert second["runs"] == 2 and second["fetches"] == first["fetches"]
     assert crawl(path, target, "--refresh-after", "0") == 0  # fetched again, bodies unchanged
     third = counts(open_db(path))
-    assert third["fetches"] == first["fetches"] + 2  # two new exchanges; posts are not re-checked
+    assert third["fetches"] == first["fetches"] + 4  # two pages and their robots.txt; posts are not re-checked
     for table in ("articles", "embeds", "posts", "links", "bodies", "post_checks"):
         assert second[table] == third[table] == first[table], table
     db = open_db(path)

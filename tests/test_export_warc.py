@@ -115,7 +115,7 @@ def test_records_carry_the_standard_fields_and_provenance(archive, exported):
         assert fields["archiver-url"] == r["headers"]["WARC-Target-URI"]
         assert fields["archiver-body-sha256"] == hashlib.sha256(r["body"]).hexdigest()
         assert fields["archiver-run-id"] in ("1", "2") and fields["archiver-purpose"] in ("article", "lookup",
-                                                                                           "redirect")
+                                                                                           "redirect", "robots")
 
 
 def test_decoded_body_is_written_with_consistent_headers(exported):

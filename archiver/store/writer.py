@@ -46,6 +46,11 @@ def _headers(headers: Iterable[tuple[str, str]]) -> str:
     return _json([[k, "***" if k.lower() in SECRET_HEADERS else v] for k, v in headers])
 
 
+def _http_error(final: Exchange | None) -> str | None:
+    """An error status is an answer (stored as such) but, for an article, a failure."""
+    return f"HTTP {final.status}" if final is not None and final.status is not None and final.status >= 400 else None
+
+
 def embed_key(embed: Embed) -> str:
     """The identity of an embed within its article: its post, or its signature for text."""
     if embed.post is not None:
@@ -239,7 +244,7 @@ class Store:
                     "last_fetch_id": fetch_id,
                     "last_body_sha256": body_sha,
                     "last_status": final.status if final else None,
-                    "last_error": capture.error or (final.error if final else None),
+                    "last_error": capture.error or (final.error if final else None) or _http_error(final),
                 },
             )
 
