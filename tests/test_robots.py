@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-
 from archiver.capture import capture
 from archiver.cli import main
 from archiver.fetch.client import ClientPool
