@@ -300,6 +300,30 @@ def archive(settings: Settings) -> Iterator[Store]:
         lock.release()
 
 
+@contextlib.contextmanager
+def closing_run(store: Store, report, *, interrupted: Callable[[], bool],
+                before_close: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Close the run record whatever happens: outcome, counts and error, in one place.
+
+    ``report`` has ``run_id``, ``counts`` and ``outcome``; ``before_close`` settles
+    the counts (it runs even when the body raised).
+    """
+    outcome, error = "failed", None
+    try:
+        yield
+        outcome = "interrupted" if interrupted() else "completed"
+    except KeyboardInterrupt:
+        outcome, error = "interrupted", "interrupted by signal"
+        raise
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        before_close()
+        report.outcome = outcome
+        store.finish_run(report.run_id, outcome, dict(report.counts), error)
+
+
 def run_crawl(articles: list[ArticleInput], settings: Settings, store: Store, command: list[str], *,
               feeds: Sequence[str] = (), sitemaps: Sequence[str] = (), since: datetime | None = None,
               skipped: Iterable[BadInput] = (), on_article: Callable[[], None] | None = None) -> RunReport:
@@ -309,19 +333,10 @@ def run_crawl(articles: list[ArticleInput], settings: Settings, store: Store, co
     executor = make_executor(settings.extract_workers)
     crawl = Crawl(settings, store, run_id, executor, on_article)
     crawl.note_skipped(skipped)
-    outcome, error = "failed", None
     try:
-        asyncio.run(crawl.run(feeds, sitemaps, since))
-        outcome = "interrupted" if crawl.stopping else "completed"
-    except KeyboardInterrupt:
-        outcome, error = "interrupted", "interrupted by signal"
-        raise
-    except BaseException as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        raise
+        with closing_run(store, crawl.report, interrupted=lambda: crawl.stopping):
+            asyncio.run(crawl.run(feeds, sitemaps, since))
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
-        crawl.report.outcome = outcome
-        store.finish_run(run_id, outcome, dict(crawl.report.counts), error)
     return crawl.report

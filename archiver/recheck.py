@@ -26,6 +26,7 @@ from archiver import platforms
 from archiver.errors import UsageError
 from archiver.fetch.client import ClientPool
 from archiver.models import Capture, PostRef, Status
+from archiver.pipeline import closing_run, stop_on_signals
 from archiver.resolve import resolve
 from archiver.settings import Settings
 from archiver.store import Store
@@ -108,8 +109,6 @@ class Recheck:
         self.stopping = True
 
     async def run(self, posts: list[PostRef]) -> RecheckReport:
-        from archiver.pipeline import stop_on_signals  # the crawl's graceful SIGINT/SIGTERM handling
-
         work: asyncio.Queue[PostRef] = asyncio.Queue()
         for post in posts:
             work.put_nowait(post)
@@ -171,21 +170,9 @@ def run_recheck(settings: Settings, store: Store, command: list[str], *, older_t
     run_id = store.start_run(command, {**settings.public(), "recheck": {
         "older_than_seconds": older_than, "platforms": list(names), "limit": limit}})
     recheck = Recheck(settings, store, run_id, on_post)
-    outcome, error = "failed", None
-    try:
+    with closing_run(store, recheck.report, interrupted=lambda: recheck.stopping, before_close=recheck.tally):
         posts = due(store, older_than=older_than, platform_names=names, limit=limit)
         recheck.report.counts["posts_due"] = len(posts)
         if posts:
             asyncio.run(recheck.run(posts))
-        outcome = "interrupted" if recheck.stopping else "completed"
-    except KeyboardInterrupt:
-        outcome, error = "interrupted", "interrupted by signal"
-        raise
-    except BaseException as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        recheck.tally()
-        recheck.report.outcome = outcome
-        store.finish_run(run_id, outcome, dict(recheck.report.counts), error)
     return recheck.report

@@ -38,7 +38,7 @@ from archiver.errors import UsageError
 from archiver.extract import extract_document
 from archiver.fetch.client import ClientPool
 from archiver.models import Embed, Extraction, PostRef
-from archiver.pipeline import Crawl, make_executor, media_of_type
+from archiver.pipeline import Crawl, closing_run, make_executor, media_of_type
 from archiver.recheck import check_platforms
 from archiver.settings import Settings
 from archiver.store import Store, embed_key, read_body
@@ -235,8 +235,18 @@ def run_reextract(settings: Settings, store: Store, command: list[str], *, since
     report = ReextractReport(run_id)
     executor = make_executor(settings.extract_workers)
     crawl = Crawl(settings, store, run_id, executor)  # for resolve_posts only: no article is crawled
-    outcome, error, stop = "failed", None, [False]
-    try:
+    stop = [False]
+
+    def settle() -> None:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+        for key, value in crawl.report.counts.items():
+            if key == "posts_checked" or key.startswith("status:"):
+                report.counts[key] += value
+        report.counts["new_embeds"] = store.db.execute(
+            "select count(*) from embeds where run_id = ?", [run_id]).fetchone()[0]
+
+    with closing_run(store, report, interrupted=lambda: stop[0], before_close=settle):
         new: dict[str, PostRef] = {}
         with _stop_flag(stop):
             for page, extraction in _extractions(store, stored_pages(store, since), executor, report):
@@ -249,21 +259,4 @@ def run_reextract(settings: Settings, store: Store, command: list[str], *, since
         report.counts["posts_new"] = len(unchecked)
         if unchecked and not stop[0]:
             asyncio.run(_resolve_new(crawl, [p for k, p in new.items() if k in unchecked]))
-        outcome = "interrupted" if stop[0] else "completed"
-    except KeyboardInterrupt:
-        outcome, error = "interrupted", "interrupted by signal"
-        raise
-    except BaseException as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
-        for key, value in crawl.report.counts.items():
-            if key == "posts_checked" or key.startswith("status:"):
-                report.counts[key] += value
-        report.counts["new_embeds"] = store.db.execute(
-            "select count(*) from embeds where run_id = ?", [run_id]).fetchone()[0]
-        report.outcome = outcome
-        store.finish_run(run_id, outcome, dict(report.counts), error)
     return report

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from corpus import shared_path
+
 from archiver.extract.text import extract_text
 from archiver.models import Embed
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SEED = SHARED / "corpus" / "text" / "seed-belarus.txt"
-
-
 def _seed_text() -> str:
-    """The seed article; skip without the shared corpus, fail in CI."""
-    if not SEED.exists():
-        message = f"{SEED} is missing (the shared corpus sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return SEED.read_text(encoding="utf-8")
+    """The seed article of the shared corpus."""
+    return shared_path("corpus", "text", "seed-belarus.txt").read_text(encoding="utf-8")
 
 
 HANNA_TEXT = (

@@ -10,34 +10,26 @@ show for tombstones.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from archiver.models import Answer, PostRef, Status
+from corpus import shared_path
+
 from archiver.platforms import twitter
 from archiver.platforms.twitter.resolve import OEMBED, SYNDICATION, SYNDICATION_FEATURES, classify, lookups
 from archiver.platforms.twitter.token import syndication_token
 from archiver.settings import Endpoints, Settings
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-OEMBED_DIR = SHARED / "corpus" / "api" / "twitter"
 
 POST = PostRef("twitter", "1727041869325197312", "https://twitter.com/harbourwatch_ee/status/1727041869325197312")
 RAILS = PostRef("twitter", "702136612822634496", "https://twitter.com/RailsGirlsSoC/status/702136612822634496")
 
 
 def _corpus(name: str) -> bytes:
-    """A real oEmbed body; skip without the shared corpus, fail in CI."""
-    path = OEMBED_DIR / name
-    if not path.exists():
-        message = f"{path} is missing (the shared corpus sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path.read_bytes()
+    """A real oEmbed body from the shared corpus."""
+    return shared_path("corpus", "api", "twitter", name).read_bytes()
 
 
 def syn(status: int | None, body: object = b"", error: str | None = None) -> Answer:

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import pytest
 
+from corpus import shared_path
+
 from archiver.platforms.twitter.token import syndication_token, to_radix_string
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-VECTORS = SHARED / "reference" / "token-vectors.tsv"
-
-
-def _require(path: Path) -> Path:
-    """Skip when the shared reference files are absent, except in CI where that is a failure."""
-    if not path.exists():
-        message = f"{path} is missing (the shared reference directory sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def test_every_reference_vector_matches_node() -> None:
     rows = [
         line.split("\t")
-        for line in _require(VECTORS).read_text(encoding="utf-8").splitlines()[1:]
+        for line in shared_path("reference", "token-vectors.tsv").read_text(encoding="utf-8").splitlines()[1:]
         if line.strip()
     ]
     assert len(rows) == 2004
