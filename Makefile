@@ -20,8 +20,8 @@ demo: $(STAMP)  ## crawl the bundled offline demo into data/demo.db and print a 
 test: $(STAMP)  ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)  ## benchmarks under bench/ (speed and memory; never timed assertions in tests)
-	$(BIN)/python bench/run.py
+bench: $(STAMP)  ## benchmarks under bench/ (speed and memory; never timed assertions in tests); BENCH_ARGS=--large adds 100,000 articles
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data/demo.db data/demo.db-* .pytest_cache

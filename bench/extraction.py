@@ -1,0 +1,249 @@
+"""Extraction speed on one core, beside the floor a tree parser cannot beat.
+
+- ``corpus``: ``archiver.extract.extract_document`` over every page of
+  ../shared/corpus/pages (the bytes as stored, no URL, no Content-Type: the
+  charset is sniffed, as ``archiver extract`` does), against lxml's bare parse of
+  the same bytes (``lxml.html.document_fromstring``) and, for reference, one
+  pass of BeautifulSoup with its own tree builder (``html.parser``). Each is
+  timed over whole passes of the corpus until ``seconds`` have gone by, after
+  one warm-up pass; the best pass counts (the least disturbed by the machine).
+- ``reextract``: the library path of re-extraction: read article bodies from
+  the ``bodies`` table of a crawled database, decompress them and extract them
+  again, one core, in pages/s (everything above runs in this process, one
+  thread: "on one core" is literal);
+- ``reextract_command``: ``archiver reextract`` itself, in a subprocess, on a
+  copy of that database.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sqlite3
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pages"
+
+
+@dataclass
+class Speed:
+    name: str
+    pages: int
+    bytes: int
+    seconds: float  # for one pass
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.pages / self.seconds
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes / self.seconds / 1e6
+
+
+class one_core:
+    """Pin this process to one CPU for the block (the last one: CPU 0 takes most interrupts), then restore."""
+
+    def __enter__(self) -> int | None:
+        try:
+            self.saved = os.sched_getaffinity(0)
+            cpu = max(self.saved)
+            os.sched_setaffinity(0, {cpu})
+            return cpu
+        except (AttributeError, OSError):
+            self.saved = None
+            return None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.saved is not None:
+            os.sched_setaffinity(0, self.saved)
+
+
+def load_corpus(directory: Path = CORPUS) -> list[bytes]:
+    return [p.read_bytes() for p in sorted(directory.glob("*.html"))]
+
+
+def _best_pass(fn, pages: list[bytes], seconds: float, min_passes: int = 2) -> float:
+    for page in pages:  # warm-up: imports, caches, compiled XPath
+        fn(page)
+    best, spent, passes = float("inf"), 0.0, 0
+    gc.collect()
+    while spent < seconds or passes < min_passes:
+        t0 = time.perf_counter()
+        for page in pages:
+            fn(page)
+        took = time.perf_counter() - t0
+        best, spent, passes = min(best, took), spent + took, passes + 1
+    return best
+
+
+def corpus(seconds: float = 8.0, bs4_pass: bool = True, directory: Path = CORPUS) -> list[Speed]:
+    import lxml.html
+
+    from archiver.extract import extract_document
+
+    pages = load_corpus(directory)
+    if not pages:
+        raise FileNotFoundError(f"no pages in {directory}")
+    size = sum(map(len, pages))
+    with one_core():
+        return _corpus(pages, size, seconds, bs4_pass)
+
+
+def _corpus(pages: list[bytes], size: int, seconds: float, bs4_pass: bool) -> list[Speed]:
+    import lxml.html
+
+    from archiver.extract import extract_document
+
+    out = [
+        Speed("lxml.html.document_fromstring (bare parse)", len(pages), size,
+              _best_pass(lxml.html.document_fromstring, pages, seconds)),
+        Speed("archiver extract_document", len(pages), size,
+              _best_pass(lambda b: extract_document(b, media="html"), pages, seconds)),
+    ]
+    if bs4_pass:
+        from bs4 import BeautifulSoup
+
+        t0 = time.perf_counter()
+        for page in pages:
+            BeautifulSoup(page, "html.parser")
+        out.append(Speed("BeautifulSoup(bytes, 'html.parser')", len(pages), size, time.perf_counter() - t0))
+    return out
+
+
+@dataclass
+class Reextract:
+    pages: int
+    bytes: int
+    read_s: float  # reading and decompressing
+    extract_s: float
+    embeds: int
+    db_articles: int
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.pages / (self.read_s + self.extract_s)
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes / (self.read_s + self.extract_s) / 1e6
+
+
+def reextract(db_path: str | Path, limit: int | None = None) -> Reextract:
+    """Extract again the article bodies stored in ``db_path`` (read-only), one core."""
+    from archiver.extract import extract_document
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    total = conn.execute("select count(*) from articles where last_body_sha256 is not null").fetchone()[0]
+    sql = (
+        "select a.url, b.compression, b.content from articles a join bodies b on b.sha256 = a.last_body_sha256 "
+        "order by a.id" + (" limit ?" if limit else "")
+    )
+    pages = size = embeds = 0
+    read_s = extract_s = 0.0
+    cursor = conn.execute(sql, [limit] if limit else [])
+    with one_core():
+        while True:
+            t0 = time.perf_counter()
+            row = cursor.fetchone()
+            if row is None:
+                break
+            url, compression, content = row
+            body = zlib.decompress(content) if compression == "zlib" else bytes(content)
+            t1 = time.perf_counter()
+            extraction = extract_document(body, url=url, content_type="text/html; charset=utf-8", media="html")
+            t2 = time.perf_counter()
+            read_s += t1 - t0
+            extract_s += t2 - t1
+            pages += 1
+            size += len(body)
+            embeds += len(extraction.embeds)
+    conn.close()
+    return Reextract(pages, size, read_s, extract_s, embeds, total)
+
+
+if __name__ == "__main__":
+    import sys
+
+    for s in corpus(float(sys.argv[1]) if len(sys.argv) > 1 else 5.0):
+        print(f"{s.name:45} {s.pages_per_s:8.1f} pages/s {s.mb_per_s:7.2f} MB/s")
+
+
+@dataclass
+class ReextractCommand:
+    articles: int
+    wall: float
+    cpu: float  # archiver's process tree
+    returncode: int
+    report: dict
+    command: str
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.articles / self.wall
+
+
+def reextract_command(db_path: str | Path, workdir: Path, api_origins: tuple[str, ...],
+                      cap: float | None = 180.0) -> ReextractCommand:
+    """``archiver reextract`` on a copy of ``db_path``, timed as a user would run it.
+
+    Platform origins are mapped to a closed loopback port and retries are off, so
+    a post the copy never checked fails at once instead of reaching the network.
+    ``cap``: stopped with SIGINT after that many seconds, counted for what it did.
+    """
+    import json
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from procstat import TreeSampler
+
+    copy = workdir / "reextract.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        if Path(f"{db_path}{suffix}").exists():
+            shutil.copyfile(f"{db_path}{suffix}", f"{copy}{suffix}")
+    conn = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+    articles = conn.execute("select count(*) from articles where last_body_sha256 is not null").fetchone()[0]
+    conn.close()
+    exe = Path(sys.executable).parent / "archiver"
+    base = [str(exe)] if exe.exists() else [sys.executable, "-m", "archiver"]
+    report_path = workdir / "reextract-report.json"
+    cmd = base + ["reextract", "--db", str(copy), "--report", str(report_path)]
+    for origin in api_origins:
+        cmd += ["--connect-to", f"{origin}=http://127.0.0.1:9"]
+    env = {**os.environ, "ARCHIVER_RETRIES": "0"}
+    stderr_path = workdir / "reextract.stderr"
+    report_path.unlink(missing_ok=True)
+    # stderr to a file, never a pipe: the extraction workers outlive a killed parent and would hold a pipe open
+    with open(stderr_path, "wb") as err:
+        t0 = time.perf_counter()
+        child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        sampler = TreeSampler(child.pid).start()
+        timers = [threading.Timer(cap, os.kill, [child.pid, signal.SIGINT]),
+                  threading.Timer(cap + 60, os.kill, [child.pid, signal.SIGKILL])] if cap else []
+        for timer in timers:
+            timer.start()
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - t0
+        for timer in timers:
+            timer.cancel()
+        sampler.stop()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    workers = sum(p.cpu for pid, p in sampler.procs.items() if pid != child.pid)
+    try:
+        report = json.loads(report_path.read_text())
+    except (OSError, ValueError):
+        report = {"error": stderr_path.read_text(errors="replace").strip()[-300:]}
+    if cap and wall >= cap:
+        done = report.get("counts", {}).get("reextracted")
+        report["capped"] = True
+        articles = int(done) if done is not None else articles
+    shown = "archiver reextract --db COPY --report FILE" + (
+        f" --connect-to {api_origins[0]}=http://127.0.0.1:9 ..." if api_origins else "")
+    return ReextractCommand(articles, wall, usage.ru_utime + usage.ru_stime + workers, child.returncode, report, shown)
