@@ -71,7 +71,7 @@ async def capture(
     current = url
     for _ in range(max_redirects + 1):
         try:
-            await pool.guard.check(current)
+            parsed = await pool.guard.check(current)
         except FetchError as exc:
             message = f"refused: {exc}" if isinstance(exc, Refused) else str(exc)
             hops.append(unsent(current, method, message))
@@ -81,7 +81,7 @@ async def capture(
             if not verdict.allowed:
                 hops.append(unsent(current, method, verdict.reason))
                 return Capture(url, tuple(hops), error=verdict.reason)
-        exchange = await _fetch_with_retries(pool, current, method, extra)
+        exchange = await _fetch_with_retries(pool, current, method, extra, parsed)
         hops.append(exchange)
         if exchange.error is not None:
             return Capture(url, tuple(hops), error=exchange.error)
@@ -101,11 +101,15 @@ async def capture(
     return Capture(url, tuple(hops), error=f"too many redirects (more than {max_redirects})")
 
 
-async def _fetch_with_retries(pool: ClientPool, url: str, method: str, headers: tuple) -> Exchange:
-    """The last attempt's exchange, with the number of attempts it took."""
+async def _fetch_with_retries(pool: ClientPool, url: str, method: str, headers: tuple,
+                             parsed: httpx.URL | None = None) -> Exchange:
+    """The last attempt's exchange, with the number of attempts it took.
+
+    ``parsed``: the URL as the guard parsed it (a guard that returns nothing lets the client parse it).
+    """
     attempt = 0
     while True:
-        result = await _fetch_once(pool, url, method, headers)
+        result = await _fetch_once(pool, url, method, headers, parsed)
         exchange = result.exchange
         delay = pool.retry.decide(
             attempt,
@@ -123,7 +127,8 @@ async def _fetch_with_retries(pool: ClientPool, url: str, method: str, headers: 
     return dataclasses.replace(exchange, attempts=attempt + 1) if attempt else exchange
 
 
-async def _fetch_once(pool: ClientPool, url: str, method: str, headers: tuple) -> Attempt:
+async def _fetch_once(pool: ClientPool, url: str, method: str, headers: tuple,
+                      parsed: httpx.URL | None = None) -> Attempt:
     """``pool.fetch``, with an unforeseen exception turned into the exchange's error.
 
     ``pool.fetch`` already records every failure we know of (network, protocol,
@@ -131,7 +136,8 @@ async def _fetch_once(pool: ClientPool, url: str, method: str, headers: tuple) -
     and never retried. Cancellation (a BaseException) still goes through.
     """
     try:
-        return await pool.fetch(url, method=method, headers=headers)
+        return await pool.fetch(url, method=method, headers=headers,
+                                parsed=parsed if isinstance(parsed, httpx.URL) else None)
     except Exception as exc:  # noqa: BLE001 - recorded as the item's failure, not swallowed
         text = " ".join(str(exc).split())[:300]
         return Attempt(unsent(url, method, f"internal error (please report): {type(exc).__name__}: {text}"), None)

@@ -3,10 +3,15 @@
 Why a pool of clients, not one: measured on this workload, one
 ``httpx.AsyncClient`` at 64 concurrent requests manages about 93 requests/s at
 about 10 ms of CPU per request, its connection pool being the cost
-(encode/httpx#3215); the same load split over 8 clients reaches about 566/s.
-So ``ClientPool`` holds ``settings.clients`` clients and picks one by a stable
-hash of the request's origin: every request to one origin goes through the same
-client and reuses its connections, and the choice is the same in every process.
+(encode/httpx#3215: every request's start and end scans every connection of the
+pool, in quadratic time); the same load split over 8 clients reaches about 566/s.
+So ``ClientPool`` holds ``settings.clients`` clients and gives each origin a home
+client by a stable hash of the origin: requests to one origin go through the
+same client and reuse its connections, and the choice is the same in every
+process. A hot origin (a platform endpoint takes a third of a crawl's requests)
+would crowd its home client's pool, so once ``SPREAD_AT`` of its requests are in
+flight, the next go to the following clients: ``SPREAD_AT`` more per client, a
+few connections per client instead of most of them in one.
 
 Every request goes through, in order: the host's pacing slot (``Pacer``), the
 global concurrency limit, then one total time limit around the whole exchange,
@@ -37,7 +42,7 @@ import httpx
 from archiver.clock import utc_now
 from archiver.errors import FetchError, Refused
 from archiver.fetch.body import ACCEPT_ENCODING, BodyReader
-from archiver.fetch.connect_to import ConnectMap, ConnectToTransport, origin_of
+from archiver.fetch.connect_to import ConnectMap, ConnectToTransport, NetworkTransport, origin_of
 from archiver.fetch.guard import Guard
 from archiver.fetch.pacing import Pacer, Sleep
 from archiver.fetch.retry import RetryPolicy
@@ -46,6 +51,7 @@ from archiver.settings import Settings
 
 Headers = Iterable[tuple[str, str]]
 _FIXED_HEADERS = frozenset({"user-agent", "host"})
+SPREAD_AT = 4  # requests in flight to one origin per client before the next client takes more
 
 
 class Attempt(NamedTuple):
@@ -149,12 +155,15 @@ class ClientPool:
         self.sleep = sleep
         self.pacer = pacer or Pacer(settings.per_host_concurrency, settings.per_host_delay, sleep=sleep)
         self._semaphore = asyncio.Semaphore(settings.concurrency)
-        ssl_context = httpx.create_ssl_context() if transport is None else None  # one, shared: each costs ms
-        self.transports = tuple(
-            ConnectToTransport(self.connect_map, transport or httpx.AsyncHTTPTransport(verify=ssl_context, retries=0))
-            for _ in range(settings.clients)
-        )
+        if transport is None:
+            ssl_context = httpx.create_ssl_context()  # one, shared: each costs ms
+            self.transports: tuple[httpx.AsyncBaseTransport, ...] = tuple(
+                NetworkTransport(self.connect_map, ssl_context=ssl_context) for _ in range(settings.clients))
+        else:
+            self.transports = tuple(ConnectToTransport(self.connect_map, transport) for _ in range(settings.clients))
         self.clients = tuple(self._client(t) for t in self.transports)
+        self._homes: dict[str, int] = {}  # origin -> its home client
+        self._in_flight: dict[str, int] = {}  # origin -> requests being exchanged
 
     def _client(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -177,16 +186,26 @@ class ClientPool:
             await client.aclose()
 
     def index_for(self, url: str | httpx.URL) -> int:
-        """Which client serves ``url``: a function of its origin only."""
-        return pool_index(origin_of(url), len(self.clients))
+        """The home client of ``url``: a function of its origin only."""
+        return self._home(origin_of(url))
+
+    def _home(self, origin: str) -> int:
+        index = self._homes.get(origin)
+        if index is None:
+            if len(self._homes) >= 65536:  # a crawl meets many origins; the hash is cheap to redo
+                self._homes.clear()
+            index = self._homes[origin] = pool_index(origin, len(self.clients))
+        return index
 
     def client_for(self, url: str | httpx.URL) -> httpx.AsyncClient:
         return self.clients[self.index_for(url)]
 
-    async def fetch(self, url: str, *, method: str = "GET", headers: Headers = ()) -> Attempt:
+    async def fetch(self, url: str, *, method: str = "GET", headers: Headers = (),
+                    parsed: httpx.URL | None = None) -> Attempt:
         """One request, paced and limited; no redirect followed, no retry.
 
-        The guard's URL check is the caller's (``capture`` runs it on every hop);
+        The guard's URL check is the caller's (``capture`` runs it on every hop,
+        and passes on the URL the guard ``parsed``, so that it is parsed once);
         the peer address is checked here, where it becomes known. A caller's
         ``User-Agent`` or ``Host`` header is ignored: every request names the tool
         (STYLE.md), and the Host is the URL's, so what is recorded is what was asked.
@@ -194,13 +213,24 @@ class ClientPool:
         method = method.upper()
         headers = [(k, v) for k, v in headers if k.lower() not in _FIXED_HEADERS]
         try:
-            index = self.index_for(url)
-            request = self.clients[index].build_request(method, url, headers=headers)
+            target = parsed if parsed is not None else url
+            origin = origin_of(target)
+            home = self._home(origin)
+            request = self.clients[home].build_request(method, target, headers=headers)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as exc:
             error = FetchError(f"invalid URL {url!r}: {' '.join(str(exc).split())}")
             return Attempt(unsent(url, method, str(error)), error)
         async with self.pacer.slot(request.url.host), self._semaphore:
-            return await self._exchange(self.transports[index], request)
+            # the clients differ only by their connections: any one can send what another built
+            busy = self._in_flight.get(origin, 0)
+            self._in_flight[origin] = busy + 1
+            try:
+                return await self._exchange(self.transports[(home + busy // SPREAD_AT) % len(self.transports)],
+                                            request)
+            finally:
+                busy = self._in_flight.pop(origin) - 1
+                if busy:
+                    self._in_flight[origin] = busy
 
     async def _exchange(self, transport: httpx.AsyncBaseTransport, request: httpx.Request) -> Attempt:
         """Send through the client's transport, not ``client.send``.
@@ -224,7 +254,7 @@ class ClientPool:
                 response.request = request
                 try:
                     server_ip = _server_ip(response)
-                    problem = self.guard.peer_problem(url, server_ip)
+                    problem = self.guard.peer_problem(request.url, server_ip)
                     if problem:
                         raise Refused(problem)
                     reader = BodyReader(response.headers.get("content-encoding"), limit)

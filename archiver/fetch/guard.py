@@ -121,9 +121,10 @@ class Guard:
         self.connect_map = connect_map if connect_map is not None else ConnectMap()
         self.resolver = resolver
 
-    async def check(self, url: str) -> None:
+    async def check(self, url: str) -> httpx.URL:
         """Raise Refused (or FetchError for an unparseable URL) unless ``url`` may be fetched.
 
+        Returns the URL as parsed, for the client to send without parsing it again.
         A name that does not resolve (or not within ``timeout``) is let through:
         the connection attempt will fail with a precise error under the request's
         own time limit, and an address that changed meanwhile is caught at the peer.
@@ -139,32 +140,33 @@ class Guard:
         if parsed.port is not None and not 0 < parsed.port < 65536:
             raise FetchError(f"invalid URL {_short(url)}: port {parsed.port} out of range")
         if self.allow_private:
-            return
+            return parsed
         literal = ip_literal(host)
         if literal is not None:
             problem = address_problem(literal)
             if problem:
                 raise Refused(f"{_short(url)} points at a {problem} address ({literal}); {_ALLOW_HINT}")
-            return
+            return parsed
         if self.connect_map.target(parsed) is not None:
-            return
+            return parsed
         try:
             async with asyncio.timeout(self.timeout):
                 addresses = await self.resolver(host)
         except (OSError, UnicodeError):  # TimeoutError and socket.gaierror are OSErrors
-            return
+            return parsed
         for address in addresses:
             problem = _problem_of_text(address)
             if problem:
                 raise Refused(f"{host} resolves to a {problem} address ({address}); {_ALLOW_HINT}")
+        return parsed
 
-    def peer_problem(self, url: str, server_ip: str | None) -> str | None:
+    def peer_problem(self, url: str | httpx.URL, server_ip: str | None) -> str | None:
         """Why the peer actually connected to for ``url`` is refused, or None."""
         if self.allow_private or server_ip is None or self.connect_map.target(url) is not None:
             return None
         problem = _problem_of_text(server_ip)
         if problem:
-            return f"{_short(url)} connected to a {problem} address ({server_ip}); {_ALLOW_HINT}"
+            return f"{_short(str(url))} connected to a {problem} address ({server_ip}); {_ALLOW_HINT}"
         return None
 
 

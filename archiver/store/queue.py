@@ -14,9 +14,15 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import sqlite_utils
+from sqlite_utils.db import NotFoundError
 
 from archiver.sources import ArticleInput, Document
 from archiver.store.writer import Store, read_body, utc_now
+
+# plain statements, not sqlite-utils' Table.insert/update: marking is on every item's path (store/writer.py)
+_ENQUEUE = ("insert into queue (url, source, state, document, published, row_id, enqueued, enqueued_run_id) "
+            "values (?, ?, 'pending', ?, ?, ?, ?, ?)")
+_MARK = "update queue set state = ?, finished = ?, run_id = ?, article_id = ?, error = ? where id = ?"
 
 
 @dataclass(frozen=True)
@@ -49,16 +55,9 @@ class Queue:
                 if article.url in pending:
                     continue
                 pending.add(article.url)
-                self.db["queue"].insert({
-                    "url": article.url,
-                    "source": article.source,
-                    "state": "pending",
-                    "document": _document_json(self.db, article.document) if article.document else None,
-                    "published": article.published,
-                    "row_id": article.row_id,
-                    "enqueued": utc_now(),
-                    "enqueued_run_id": run_id,
-                })
+                document = _document_json(self.db, article.document) if article.document else None
+                self.db.conn.execute(_ENQUEUE, (article.url, article.source, document, article.published,
+                                                article.row_id, utc_now(), run_id))
                 added += 1
         return added
 
@@ -90,5 +89,6 @@ class Queue:
     def mark(self, item_id: int, state: str, run_id: int, *, article_id: int | None = None,
              error: str | None = None) -> None:
         with self.db.atomic():
-            self.db["queue"].update(item_id, {"state": state, "finished": utc_now(), "run_id": run_id,
-                                              "article_id": article_id, "error": error})
+            cursor = self.db.conn.execute(_MARK, (state, utc_now(), run_id, article_id, error, item_id))
+            if cursor.rowcount != 1:
+                raise NotFoundError(f"no queue item with id {item_id}")
