@@ -17,7 +17,6 @@ import asyncio
 import collections
 import contextlib
 import functools
-import hashlib
 import multiprocessing
 import os
 import signal
@@ -40,7 +39,12 @@ from archiver.settings import Settings
 from archiver.sources import ArticleInput, BadInput, Document
 from archiver.sources.local import Gathered
 from archiver.store import Queue, QueueItem, Store, open_db
+from archiver.store.writer import PackedBody, pack_body
 from archiver.store.lock import RunLock
+
+COMMIT_EVERY = 0.5
+"""Seconds of a crawl's writes committed together (``Store.batched``) instead of ~20 commits per article,
+each rewriting the index pages it touched into the WAL. A kill loses at most these; their items stay pending."""
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
 
@@ -93,8 +97,10 @@ def document_capture(url: str, doc: Document) -> Capture:
     return Capture(url, (exchange,))
 
 
-def _extract(body: bytes, url: str, content_type: str | None, media: str) -> Extraction:
-    return extract_document(body, url=url, content_type=content_type, media=media)
+def _pack_and_extract(body: bytes, url: str, content_type: str | None, media: str,
+                      pack: bool) -> tuple[PackedBody | None, Extraction]:
+    """What the extraction process does with a page: pack it for the store (``pack``) and extract it."""
+    return pack_body(body) if pack else None, extract_document(body, url=url, content_type=content_type, media=media)
 
 
 def _age_seconds(stamp: str | None) -> float | None:
@@ -110,11 +116,11 @@ class Crawl:
                  on_article: Callable[[], None] | None = None):
         self.settings = settings
         self.store = store
-        self.queue = Queue(store.db)
+        self.queue = Queue(store)
         self.run_id = run_id
         self.executor = executor
         self.report = RunReport(run_id)
-        self.claimed: set[str] = set()  # posts resolved (or being resolved) in this run
+        self.claimed: set[str] = set()  # posts being resolved by some worker now
         self.on_article = on_article or (lambda: None)
         self.stopping = False
         self.robots: Robots | None = None  # articles, short links, feeds, sitemaps; not platform APIs
@@ -135,12 +141,9 @@ class Crawl:
                                    gathered, self.robots)
                     self.queue.enqueue(gathered.articles, self.run_id)
                     self.note_skipped(gathered.bad)
-                items = self.queue.pending()
-                work: asyncio.Queue[QueueItem] = asyncio.Queue()
-                for item in items:
-                    work.put_nowait(item)
-                workers = min(self.settings.concurrency, max(1, len(items)))
-                await asyncio.gather(*(self._worker(pool, work) for _ in range(workers)))
+                items = self.queue.pending()  # read a page at a time as the workers take them
+                with self.store.batched(COMMIT_EVERY):
+                    await asyncio.gather(*(self._worker(pool, items) for _ in range(self.settings.concurrency)))
         return self.report
 
     def note_skipped(self, bad: Iterable[BadInput]) -> None:
@@ -148,11 +151,10 @@ class Crawl:
             self.report.skipped.append(str(item))
             self.report.counts["skipped"] += 1
 
-    async def _worker(self, pool: ClientPool, work: asyncio.Queue[QueueItem]) -> None:
+    async def _worker(self, pool: ClientPool, items: Iterator[QueueItem]) -> None:
         while not self.stopping:
-            try:
-                item = work.get_nowait()
-            except asyncio.QueueEmpty:
+            item = next(items, None)  # one event loop: workers take items in turn, never the same one
+            if item is None:
                 return
             try:
                 article_id, error = await self.article(pool, item.article)
@@ -177,12 +179,20 @@ class Crawl:
                 counts["fresh"] += 1
                 return article_id, None
             cap = await capture(pool, article.url, robots=self.robots)
-            fetch_id = self.store.save_capture(cap, self.run_id, "article", article_id=article_id)
+            purpose, provenance = "article", None
         else:
             cap = document_capture(article.url, doc)
-            fetch_id = self.store.save_capture(cap, self.run_id, doc.origin, article_id=article_id,
-                                               provenance=dict(doc.provenance))
-        self.store.record_article_fetch(article_id, fetch_id, cap)
+            purpose, provenance = doc.origin, dict(doc.provenance)
+        media = doc.media if doc is not None else media_of(cap) if cap.ok and cap.final.status < 400 else None
+        changed = media is not None and self.store.sha256(cap.final.body) != last_sha
+        packed, extraction = None, None
+        try:
+            if changed:  # a body seen last time is neither parsed nor stored again
+                packed, extraction = await self._extract(cap.final, media, pack=doc is None)
+        finally:  # stored even when extraction failed
+            fetch_id = self.store.save_capture(cap, self.run_id, purpose, article_id=article_id,
+                                               provenance=provenance, packed=packed)
+            self.store.record_article_fetch(article_id, fetch_id, cap)
         if doc is None and not cap.ok:
             counts["failed"] += 1
             return article_id, cap.error or cap.final.error
@@ -190,25 +200,27 @@ class Crawl:
             counts["failed"] += 1
             return article_id, f"HTTP {cap.final.status}"
         counts["captured"] += 1
-        final = cap.final
-        media = doc.media if doc else media_of(cap)
         if media is None:
             counts["not_parsed"] += 1
             return article_id, None
-        if last_sha is not None and last_sha == hashlib.sha256(final.body).hexdigest():
+        if extraction is None:
             self.store.touch_extraction(article_id)
             counts["unchanged"] += 1
             return article_id, None
-        ctype = dict((k.lower(), v) for k, v in final.response_headers).get("content-type")
-        job = functools.partial(_extract, final.body, final.url, ctype, media)
-        loop = asyncio.get_running_loop()
-        extraction = await (loop.run_in_executor(self.executor, job) if self.executor else asyncio.to_thread(job))
         extraction = await self._follow_short_links(pool, extraction, article_id)
         posts = self.store.record_extraction(article_id, fetch_id, self.run_id, extraction)
         counts["embeds"] += len(extraction.embeds)
         counts["links"] += len(extraction.links)
         await self.resolve_posts(pool, posts)
         return article_id, None
+
+    async def _extract(self, final: Exchange, media: str, *, pack: bool) -> tuple[PackedBody | None, Extraction]:
+        """Parse (and pack, for storage) a body in the extraction process, off the event loop."""
+        ctype = dict((k.lower(), v) for k, v in final.response_headers).get("content-type")
+        job = functools.partial(_pack_and_extract, final.body, final.url, ctype, media, pack)
+        if self.executor is None:
+            return await asyncio.to_thread(job)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, job)
 
     async def _follow_short_links(self, pool: ClientPool, extraction: Extraction, article_id: int) -> Extraction:
         """Text embeds carry t.co / pic.twitter.com links; their redirects name the status."""
@@ -235,10 +247,14 @@ class Crawl:
         """Check the posts never checked before that no other worker of this run has claimed."""
         unchecked = self.store.unchecked(p.key for p in posts)
         todo = [p for p in posts if p.key in unchecked and p.key not in self.claimed]
-        self.claimed.update(p.key for p in todo)
-        results = await asyncio.gather(*(resolve(pool, p, self.settings, self._recorder(p)) for p in todo))
-        for res in results:
-            self._save(res)
+        keys = [p.key for p in todo]
+        self.claimed.update(keys)
+        try:
+            results = await asyncio.gather(*(resolve(pool, p, self.settings, self._recorder(p)) for p in todo))
+            for res in results:
+                self._save(res)
+        finally:  # once saved, a post is checked (``unchecked`` says so): only those in flight stay claimed
+            self.claimed.difference_update(keys)
 
     def _record_robots(self, cap: Capture) -> int:
         return self.store.save_capture(cap, self.run_id, "robots")
@@ -329,7 +345,7 @@ def run_crawl(articles: list[ArticleInput], settings: Settings, store: Store, co
               skipped: Iterable[BadInput] = (), on_article: Callable[[], None] | None = None) -> RunReport:
     """Record a run, queue the articles, discover more from feeds and sitemaps, work the queue, close the run."""
     run_id = store.start_run(command, settings.public())
-    Queue(store.db).enqueue(articles, run_id)
+    Queue(store).enqueue(articles, run_id)
     executor = make_executor(settings.extract_workers)
     crawl = Crawl(settings, store, run_id, executor, on_article)
     crawl.note_skipped(skipped)

@@ -10,7 +10,7 @@ import pytest
 from archiver.cli import main
 from archiver.mirror import Mirror, Route
 from archiver.platforms.twitter.token import syndication_token
-from archiver.store import open_db
+from archiver.store import open_db, read_body
 
 AVAILABLE, DELETED, PROTECTED, MISSING = "1460323737035677698", "1459883427446005761", "1460656155634524165", "1461000000000000001"
 SYN = "https://cdn.syndication.twimg.com/tweet-result"
@@ -103,8 +103,12 @@ def test_crawl_archives_embeds_posts_and_provenance(tmp_path, web, monkeypatch):
     post = db["posts"].get(f"twitter:{AVAILABLE}")
     assert post["author_handle"] == "HannaLiubakova" and post["text"].startswith("People are still stuck")
 
-    # one post embedded in two articles is one post with two embeds
+    # one post embedded in two articles is one post with two embeds, checked once
     assert db.execute("select count(*) from embeds where post_key = ?", [f"twitter:{AVAILABLE}"]).fetchone()[0] == 2
+    assert db.execute("select count(*) from post_checks where post_key = ?", [f"twitter:{AVAILABLE}"]).fetchone()[0] == 1
+    # the page as served, packed by the extraction process
+    (sha,) = db.execute("select last_body_sha256 from articles where url like '%border'").fetchone()
+    assert read_body(db, sha) == STORY.encode()
     kinds = {r["post_key"].split(":")[1]: r["kind"] for r in db.query(
         "select e.post_key, e.kind from embeds e join articles a on a.id = e.article_id where a.url like '%border'")}
     assert kinds == {AVAILABLE: "blockquote", DELETED: "link", PROTECTED: "amp"}
@@ -187,7 +191,7 @@ def test_resume_takes_up_unfinished_items(tmp_path, web, monkeypatch):
 
     store = Store(open_db(path))
     run = store.start_run(["killed"], {})
-    Queue(store.db).enqueue([ArticleInput("https://site2.news.test/follow-up", "argument 1")], run)
+    Queue(store).enqueue([ArticleInput("https://site2.news.test/follow-up", "argument 1")], run)
     store.db.conn.close()
     args = ["crawl", "--db", str(path), "--delay", "0"]
     for origin in ("https://site2.news.test", "https://cdn.syndication.twimg.com", "https://publish.twitter.com"):

@@ -114,7 +114,7 @@ def _crawl_gathered(command: str, gathered: Any, settings: Any, *, feeds: Sequen
     from archiver.store import Queue
 
     with pipeline.archive(settings) as store:
-        if not (gathered.articles or feeds or sitemaps or Queue(store.db).pending()):
+        if not (gathered.articles or feeds or sitemaps or Queue(store).has_pending()):
             for item in gathered.bad:
                 click.echo(f"archiver {command}: skipped {item}", err=True)
             raise InputError("no articles given (pass URLs or paths, -i FILE, --feed or --sitemap) "

@@ -49,11 +49,22 @@ def content_digest(text: str | None, edit_ids: Iterable[str]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+# plain statements on the check path (every post check runs them; see store/writer.py on why not Table.insert)
+_LAST_TRANSITION = "select to_status from post_transitions where post_key = ? order by id desc limit 1"
+_INSERT_TRANSITION = ("insert into post_transitions (post_key, from_status, to_status, at, check_id, run_id) "
+                      "values (?, ?, ?, ?, ?, ?)")
+_LATEST_VERSION = ("select id, version, text, edit_ids, endpoint from post_versions where post_key = ? "
+                   "order by version desc limit 1")
+_INSERT_VERSION = ("insert into post_versions (post_key, version, text, edit_ids, media, endpoint, content_sha256, "
+                   "first_seen, last_seen, check_id, last_check_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_COMPLETE_VERSION = ("update post_versions set text = ?, edit_ids = ?, endpoint = ?, content_sha256 = ?, "
+                     "last_seen = ?, last_check_id = ? where id = ?")
+_SEEN_VERSION = "update post_versions set last_seen = ?, last_check_id = ? where id = ?"
+
+
 def research_status(db: sqlite_utils.Database, post_key: str) -> str | None:
     """The post's latest conclusive status (None before its first conclusive check)."""
-    row = db.execute(
-        "select to_status from post_transitions where post_key = ? order by id desc limit 1", [post_key]
-    ).fetchone()
+    row = db.conn.execute(_LAST_TRANSITION, (post_key,)).fetchone()
     return row[0] if row else None
 
 
@@ -63,20 +74,14 @@ def record_check(db: sqlite_utils.Database, post_key: str, check: Check, check_i
     if check.status is not Status.ERROR:
         previous = research_status(db, post_key)
         if previous != check.status.value:
-            db["post_transitions"].insert(
-                {"post_key": post_key, "from_status": previous, "to_status": check.status.value, "at": at,
-                 "check_id": check_id, "run_id": run_id}
-            )
+            db.conn.execute(_INSERT_TRANSITION, (post_key, previous, check.status.value, at, check_id, run_id))
     if check.status is Status.AVAILABLE and (check.text is not None or check.edit_ids):
         _record_version(db, post_key, check, check_id, at)
 
 
 def _record_version(db: sqlite_utils.Database, post_key: str, check: Check, check_id: int, at: str) -> None:
-    latest = db.execute(
-        "select id, version, text, edit_ids, endpoint from post_versions where post_key = ? "
-        "order by version desc limit 1",
-        [post_key],
-    ).fetchone()
+    conn = db.conn
+    latest = conn.execute(_LATEST_VERSION, (post_key,)).fetchone()
     if latest is not None:
         row_id, number, text, edit_ids, endpoint = latest
         known = json.loads(edit_ids or "[]")
@@ -85,34 +90,23 @@ def _record_version(db: sqlite_utils.Database, post_key: str, check: Check, chec
             # the first answer that carries edit ids (version 1 came from oEmbed alone): it completes
             # the version rather than starting one, and its source becomes the one later texts are compared with
             text = check.text if check.text is not None else text
-            db["post_versions"].update(row_id, {
-                "text": text, "edit_ids": json.dumps(list(check.edit_ids)), "endpoint": check.endpoint,
-                "content_sha256": content_digest(text, check.edit_ids), "last_seen": at, "last_check_id": check_id})
+            conn.execute(_COMPLETE_VERSION, (text, json.dumps(list(check.edit_ids)), check.endpoint,
+                                             content_digest(text, check.edit_ids), at, check_id, row_id))
             return
         new_ids = [i for i in check.edit_ids if i not in known]
         if not new_ids and not same_source_edit:
-            db["post_versions"].update(row_id, {"last_seen": at, "last_check_id": check_id})
+            conn.execute(_SEEN_VERSION, (at, check_id, row_id))
             return
         # a text-only answer (oEmbed) carries no edit ids: the version keeps the ids it knew
         ids = list(check.edit_ids) or known
         text = check.text if check.text is not None else text
     else:
         number, ids, text = 0, list(check.edit_ids), check.text
-    db["post_versions"].insert(
-        {
-            "post_key": post_key,
-            "version": number + 1,
-            "text": text,
-            "edit_ids": json.dumps(ids) if ids else None,
-            "media": json.dumps(list(check.media)) if check.media else None,
-            "endpoint": check.endpoint,
-            "content_sha256": content_digest(text, ids),
-            "first_seen": at,
-            "last_seen": at,
-            "check_id": check_id,
-            "last_check_id": check_id,
-        }
-    )
+    conn.execute(_INSERT_VERSION, (
+        post_key, number + 1, text, json.dumps(ids) if ids else None,
+        json.dumps(list(check.media)) if check.media else None, check.endpoint, content_digest(text, ids),
+        at, at, check_id, check_id,
+    ))
 
 
 def retract_missing(db: sqlite_utils.Database, article_id: int, body_sha256: str, found: Iterable[str],

@@ -1,7 +1,8 @@
 """The work queue, in the archive itself.
 
 Items are enqueued before any work starts and marked done or failed one by one,
-each in its own transaction. A run killed at any moment leaves its unfinished
+each atomically with the store's writes (``Store.transaction``: inside a
+crawl's batch, in the same commit as the item's snapshots). A run killed at any moment leaves its unfinished
 items pending; the next run on the same database takes them up first. Nothing
 is duplicated by a replay: the store's upserts make re-doing an item that was
 done but not yet marked a no-op apart from a new exchange row.
@@ -11,9 +12,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
-import sqlite_utils
 from sqlite_utils.db import NotFoundError
 
 from archiver.sources import ArticleInput, Document
@@ -22,6 +22,9 @@ from archiver.store.writer import Store, read_body, utc_now
 # plain statements, not sqlite-utils' Table.insert/update: marking is on every item's path (store/writer.py)
 _ENQUEUE = ("insert into queue (url, source, state, document, published, row_id, enqueued, enqueued_run_id) "
             "values (?, ?, 'pending', ?, ?, ?, ?, ?)")
+_PENDING_PAGE = ("select id, url, source, document, published, row_id from queue "
+                 "where state = 'pending' and id > ? order by id limit ?")
+PAGE = 256  # queue rows read at a time
 _MARK = "update queue set state = ?, finished = ?, run_id = ?, article_id = ?, error = ? where id = ?"
 
 
@@ -31,9 +34,9 @@ class QueueItem:
     article: ArticleInput
 
 
-def _document_json(db: sqlite_utils.Database, doc: Document) -> str:
+def _document_json(store: Store, doc: Document) -> str:
     """Keep the document's bytes in ``bodies`` and the rest as JSON on the queue row."""
-    digest = Store(db).save_body(doc.body, doc.content_type, doc.captured_at or utc_now())
+    digest = store.save_body(doc.body, doc.content_type, doc.captured_at or utc_now())
     return json.dumps({
         "sha256": digest, "media": doc.media, "origin": doc.origin, "content_type": doc.content_type,
         "provenance": [list(p) for p in doc.provenance], "status": doc.status,
@@ -43,52 +46,69 @@ def _document_json(db: sqlite_utils.Database, doc: Document) -> str:
 
 
 class Queue:
-    def __init__(self, db: sqlite_utils.Database):
-        self.db = db
+    def __init__(self, store: Store):
+        self.store = store
+        self.db = store.db
 
     def enqueue(self, articles: Iterable[ArticleInput], run_id: int) -> int:
         """Add articles not already pending; returns how many were added."""
         added = 0
-        with self.db.atomic():
+        with self.store.transaction():
             pending = {r[0] for r in self.db.execute("select url from queue where state = 'pending'")}
             for article in articles:
                 if article.url in pending:
                     continue
                 pending.add(article.url)
-                document = _document_json(self.db, article.document) if article.document else None
+                document = _document_json(self.store, article.document) if article.document else None
                 self.db.conn.execute(_ENQUEUE, (article.url, article.source, document, article.published,
                                                 article.row_id, utc_now(), run_id))
                 added += 1
         return added
 
-    def pending(self) -> list[QueueItem]:
-        """Every unfinished item, oldest first (leftovers of a killed run included)."""
-        items = []
-        for row in self.db.query("select * from queue where state = 'pending' order by id"):
-            doc = None
-            if row["document"]:
-                meta = json.loads(row["document"])
-                doc = Document(
-                    body=self.body(meta["sha256"]),
-                    media=meta["media"],
-                    origin=meta["origin"],
-                    content_type=meta["content_type"],
-                    provenance=tuple(tuple(p) for p in meta["provenance"]),
-                    status=meta["status"],
-                    response_headers=tuple(tuple(h) for h in meta["response_headers"]),
-                    captured_at=meta["captured_at"],
-                    server_ip=meta["server_ip"],
-                )
-            article = ArticleInput(row["url"], row["source"], doc, row["published"], row["row_id"])
-            items.append(QueueItem(row["id"], article))
-        return items
+    def pending(self, page: int = PAGE) -> Iterator[QueueItem]:
+        """Every unfinished item, oldest first (leftovers of a killed run included), read ``page`` at a time.
+
+        Memory stays flat whatever the queue's length: rows (and the bodies of
+        documents in hand) are read a page ahead of the workers, never all at
+        once. Each page is its own query, so no cursor stays open across the
+        writes in between; items marked meanwhile are behind the last id read.
+        """
+        last = 0
+        while True:
+            rows = self.db.conn.execute(_PENDING_PAGE, (last, page)).fetchall()
+            for row in rows:
+                yield self._item(*row)
+            if len(rows) < page:
+                return
+            last = rows[-1][0]
+
+    def has_pending(self) -> bool:
+        return self.db.conn.execute("select 1 from queue where state = 'pending' limit 1").fetchone() is not None
+
+    def _item(self, item_id: int, url: str, source: str | None, document: str | None, published: str | None,
+              row_id: str | None) -> QueueItem:
+        doc = None
+        if document:
+            meta = json.loads(document)
+            doc = Document(
+                body=self.body(meta["sha256"]),
+                media=meta["media"],
+                origin=meta["origin"],
+                content_type=meta["content_type"],
+                provenance=tuple(tuple(p) for p in meta["provenance"]),
+                status=meta["status"],
+                response_headers=tuple(tuple(h) for h in meta["response_headers"]),
+                captured_at=meta["captured_at"],
+                server_ip=meta["server_ip"],
+            )
+        return QueueItem(item_id, ArticleInput(url, source, doc, published, row_id))
 
     def body(self, sha256: str) -> bytes:
         return read_body(self.db, sha256)
 
     def mark(self, item_id: int, state: str, run_id: int, *, article_id: int | None = None,
              error: str | None = None) -> None:
-        with self.db.atomic():
+        with self.store.transaction():
             cursor = self.db.conn.execute(_MARK, (state, utc_now(), run_id, article_id, error, item_id))
             if cursor.rowcount != 1:
                 raise NotFoundError(f"no queue item with id {item_id}")

@@ -384,7 +384,33 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
     for table, columns in FTS.items():
         if not db[table].detect_fts():
             db[table].enable_fts(columns, create_triggers=True, tokenize="unicode61")
+        _narrow_fts_update_trigger(db, table, columns)
     existing = set(db.view_names())
     for name, sql in VIEWS.items():
         if name not in existing:
             db.create_view(name, sql.strip())
+
+
+def _narrow_fts_update_trigger(db: sqlite_utils.Database, table: str, columns: list[str]) -> None:
+    """Re-index a row in its FTS table only when an indexed column changed.
+
+    sqlite-utils' update trigger deletes and re-inserts the row's index entry on
+    every update of any column; a crawl updates each article twice and each
+    embed and post on every sighting and check without touching their text.
+    """
+    name = f"{table}_au"
+    cols = ", ".join(f'"{c}"' for c in columns)
+    olds = ", ".join(f'old."{c}"' for c in columns)
+    news = ", ".join(f'new."{c}"' for c in columns)
+    changed = " or ".join(f'old."{c}" is not new."{c}"' for c in columns)
+    sql = (
+        f'CREATE TRIGGER "{name}" AFTER UPDATE OF {cols} ON "{table}" WHEN {changed} BEGIN\n'
+        f'  INSERT INTO "{table}_fts" ("{table}_fts", rowid, {cols}) VALUES(\'delete\', old.rowid, {olds});\n'
+        f'  INSERT INTO "{table}_fts" (rowid, {cols}) VALUES (new.rowid, {news});\n'
+        "END"
+    )
+    row = db.execute("select sql from sqlite_master where type = 'trigger' and name = ?", [name]).fetchone()
+    if row is None or row[0] != sql:
+        with db.atomic():
+            db.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+            db.execute(sql)
