@@ -293,8 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cap", type=float, default=420.0,
                         help="stop an end-to-end run after this many seconds (default 420; 0: never)")
     parser.add_argument("--extract-seconds", type=float, default=8.0, help="time per extraction measurement")
-    parser.add_argument("--reextract-limit", type=int, default=1000,
-                        help="article bodies to re-extract (default 1000; 0: all)")
+    parser.add_argument("--reextract-limit", type=int, default=0,
+                        help="article bodies to re-extract on the library path (default 0: all)")
     parser.add_argument("--fault-timeout", type=float, default=180.0)
     parser.add_argument("--skip", default="", help=f"parts to skip, comma-separated: {','.join(PARTS)}")
     parser.add_argument("--workdir", help="where databases go (default: a temporary directory, removed)")
@@ -334,11 +334,9 @@ def main(argv: list[str] | None = None) -> int:
                 limit = args.reextract_limit or None
                 r = extraction.reextract(source.db_path, limit)
                 captures = source.counts.get("fetches", 0)
-                # the command writes as it goes (~30 pages/s today): the smallest complete database of at
-                # least 1,000 articles keeps it under a minute or two
+                # the command over the largest complete database: the one a user would re-extract
                 complete = [x for x in results if not x.capped and x.correct and Path(x.db_path).exists()]
-                big = [x for x in complete if x.done >= 1000]
-                target = min(big, key=lambda x: x.done) if big else max(complete or [source], key=lambda x: x.done)
+                target = max(complete or [source], key=lambda x: x.done)
                 log(f"re-extraction: archiver reextract over a copy of {target.db_path} ...")
                 cmd = extraction.reextract_command(target.db_path, workdir, e2e.synthweb.API_ORIGINS)
                 sections.append(reextract_section(
