@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import lxml.html
@@ -11,9 +10,9 @@ import pytest
 
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import bluesky
+from archiver.platforms.page import Page
 from archiver.settings import Endpoints, Settings
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 DID = "did:plc:2yxw2iku77om6gswp7sl3njb"
 RKEY = "3ldjr6ckmqk2q"
 AT = f"at://{DID}/app.bsky.feed.post/{RKEY}"
@@ -28,19 +27,8 @@ BLOCKQUOTE = f"""<blockquote class="bluesky-embed" data-bluesky-uri="{AT}" data-
 <script async src="https://embed.bsky.app/static/embed.js" charset="utf-8"></script>"""
 
 
-@pytest.fixture(scope="module")
-def corpus_dir() -> Path:
-    """The shared corpus; skip without it, fail in CI (until tests/conftest.py provides this)."""
-    if not (CORPUS / "EXPECTED.tsv").exists():
-        message = f"{CORPUS} is missing (the shared corpus sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return CORPUS
-
-
 def detect(html: str) -> list:
-    return list(bluesky.detect(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None))
+    return list(bluesky.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
 
 
 def test_blockquote_text_footer_and_lang() -> None:
@@ -53,7 +41,7 @@ def test_blockquote_text_footer_and_lang() -> None:
 
 def test_corpus_page_034(corpus_dir: Path) -> None:
     root = lxml.html.parse(str(corpus_dir / "pages" / "034-pagghiu-blog-bluesky.html")).getroot()
-    [s] = bluesky.detect(root, None)
+    [s] = bluesky.detect(Page(root, None))
     assert (s.kind, s.post, s.author_handle, s.author_name, s.lang) == (
         "blockquote", POST, "pagghiu.bsky.social", "Stefano Cristiano", "en")
     assert s.fallback_text.startswith("C/C++ compression tip: Avoid deploying zlib binary")

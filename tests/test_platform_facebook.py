@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import lxml.html
@@ -10,10 +9,10 @@ import pytest
 
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import facebook
+from archiver.platforms.page import Page
 from archiver.platforms.oembed import META_TOKEN_MISSING
 from archiver.settings import Endpoints, Settings
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 POST_URL = "https://www.facebook.com/Sozialdemokratie/posts/928812574504508/"
 POST = PostRef("facebook", "928812574504508", POST_URL)
 VIDEO = PostRef("facebook", "1661762744185332", "https://www.facebook.com/justiciatv/videos/1661762744185332/")
@@ -30,19 +29,8 @@ FB_POST = f"""
 </blockquote></div>"""
 
 
-@pytest.fixture(scope="module")
-def corpus_dir() -> Path:
-    """The shared corpus; skip without it, fail in CI (until tests/conftest.py provides this)."""
-    if not (CORPUS / "EXPECTED.tsv").exists():
-        message = f"{CORPUS} is missing (the shared corpus sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return CORPUS
-
-
 def detect(html: str) -> list:
-    return list(facebook.detect(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None))
+    return list(facebook.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
 
 
 def test_fb_post_div_with_the_sdk_fallback() -> None:
@@ -131,7 +119,7 @@ def test_corpus_pages(corpus_dir: Path) -> None:
         root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
         if attr:  # the lazy embed survives only as HTML escaped in an attribute
             root = lxml.html.fromstring(root.xpath(f"//*[@{attr}]")[0].get(attr))
-        return {s.post.post_id for s in facebook.detect(root, None)}
+        return {s.post.post_id for s in facebook.detect(Page(root, None))}
 
     assert ids("026-spoe-at-fb-post.html") == {"928812574504508", "488827215936105"}
     assert ids("027-aol-fb-plugin-post.html") == {"10207393772231779", "10207375395892382", "10207351005242631"}

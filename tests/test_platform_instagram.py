@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import lxml.html
@@ -12,10 +11,10 @@ import pytest
 
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import instagram
+from archiver.platforms.page import Page
 from archiver.platforms.oembed import META_TOKEN_MISSING
 from archiver.settings import Endpoints, Settings
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 CODE = "BNpLF8LD0GD"
 POST = PostRef("instagram", CODE, f"https://www.instagram.com/p/{CODE}/")
 
@@ -41,19 +40,8 @@ SUBBUZZ = f"""
  </span></div>"""
 
 
-@pytest.fixture(scope="module")
-def corpus_dir() -> Path:
-    """The shared corpus; skip without it, fail in CI (until tests/conftest.py provides this)."""
-    if not (CORPUS / "EXPECTED.tsv").exists():
-        message = f"{CORPUS} is missing (the shared corpus sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return CORPUS
-
-
 def detect(html: str) -> list:
-    return list(instagram.detect(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None))
+    return list(instagram.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
 
 
 def test_old_blockquote_without_permalink_keeps_what_the_article_showed() -> None:
@@ -131,12 +119,12 @@ def test_corpus_pages_yield_the_expected_posts(corpus_dir: Path) -> None:
     assert sum(len(ids) for ids in rows.values()) == 96
     for name, ids in rows.items():
         root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
-        assert {s.post.post_id for s in instagram.detect(root, None)} == ids, name
+        assert {s.post.post_id for s in instagram.detect(Page(root, None))} == ids, name
 
 
 def test_corpus_css_only_page_has_no_embed(corpus_dir: Path) -> None:
     root = lxml.html.parse(str(corpus_dir / "pages" / "047-clarin-NEG-css-only.html")).getroot()
-    assert list(instagram.detect(root, None)) == []
+    assert list(instagram.detect(Page(root, None))) == []
 
 
 def test_no_token_no_lookup_and_unsupported() -> None:

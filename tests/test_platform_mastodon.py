@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import lxml.html
@@ -11,8 +10,8 @@ import pytest
 
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import mastodon
+from archiver.platforms.page import Page
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SID = "101733810026327049"
 POST = PostRef("mastodon", f"fosstodon.org/{SID}", f"https://fosstodon.org/@chris/{SID}")
 NEW = PostRef("mastodon", "mastodon.social/113439924929011052", "https://mastodon.social/@Gargron/113439924929011052")
@@ -27,19 +26,8 @@ BLOCKQUOTE = """<blockquote class="mastodon-embed"
  src="https://mastodon.social/embed.js"></script>"""
 
 
-@pytest.fixture(scope="module")
-def corpus_dir() -> Path:
-    """The shared corpus; skip without it, fail in CI (until tests/conftest.py provides this)."""
-    if not (CORPUS / "EXPECTED.tsv").exists():
-        message = f"{CORPUS} is missing (the shared corpus sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return CORPUS
-
-
 def detect(html: str) -> list:
-    return list(mastodon.detect(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None))
+    return list(mastodon.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
 
 
 def test_iframe_needs_no_embed_script() -> None:
@@ -80,7 +68,7 @@ def test_traps(markup: str) -> None:
 def test_corpus_pages(corpus_dir: Path) -> None:
     def sightings(name: str) -> list[tuple[str, str, str | None]]:
         root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
-        return [(s.kind, s.post.post_id, s.author_handle) for s in mastodon.detect(root, None)]
+        return [(s.kind, s.post.post_id, s.author_handle) for s in mastodon.detect(Page(root, None))]
 
     assert sightings("050-fluidquest-mastodon-iframe.html") == [
         ("iframe", f"fosstodon.org/{SID}", "chris@fosstodon.org")]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import lxml.html
@@ -11,26 +10,15 @@ import pytest
 
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import reddit
+from archiver.platforms.page import Page
 from archiver.settings import Endpoints, Settings
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 POST = PostRef("reddit", "7pfpeq", "https://www.reddit.com/r/investing/comments/7pfpeq/")
 TITLE = "Buffett on cyrptocurrencies: 'I can say almost with certainty that they will come to a bad ending'"
 
 
-@pytest.fixture(scope="module")
-def corpus_dir() -> Path:
-    """The shared corpus; skip without it, fail in CI (until tests/conftest.py provides this)."""
-    if not (CORPUS / "EXPECTED.tsv").exists():
-        message = f"{CORPUS} is missing (the shared corpus sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return CORPUS
-
-
 def detect(html: str) -> list:
-    return list(reddit.detect(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None))
+    return list(reddit.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
 
 
 @pytest.mark.parametrize("name, handle", [("oembed-1.json", "dennisrieves"), ("oembed-2.json", None)])
@@ -69,7 +57,7 @@ def test_traps(markup: str) -> None:
 def test_corpus_share_buttons_are_not_posts(corpus_dir: Path) -> None:
     for name in ("043-washingtonpost-NEG-share-widgets.html", "044-metrotimes-NEG-threads-profile.html"):
         root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
-        assert list(reddit.detect(root, None)) == [], name
+        assert list(reddit.detect(Page(root, None))) == [], name
 
 
 @pytest.mark.parametrize("url, canonical", [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import lxml.html
@@ -10,9 +9,9 @@ import pytest
 
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import telegram
+from archiver.platforms.page import Page
 from archiver.settings import Endpoints, Settings
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 POST = PostRef("telegram", "durov/43", "https://t.me/durov/43")
 
 # the widget page t.me serves for ?embed=1 (structure as served; long style and svg parts left out)
@@ -43,19 +42,8 @@ ERROR_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Telegram
 <div class="tgme_widget_message_error">{}</div></div></div></div></body></html>"""
 
 
-@pytest.fixture(scope="module")
-def corpus_dir() -> Path:
-    """The shared corpus; skip without it, fail in CI (until tests/conftest.py provides this)."""
-    if not (CORPUS / "EXPECTED.tsv").exists():
-        message = f"{CORPUS} is missing (the shared corpus sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return CORPUS
-
-
 def detect(html: str) -> list:
-    return list(telegram.detect(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None))
+    return list(telegram.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
 
 
 @pytest.mark.parametrize("markup, kind", [
@@ -86,7 +74,7 @@ def test_traps(markup: str) -> None:
 
 def test_corpus_discussion_widget_is_not_a_post(corpus_dir: Path) -> None:
     root = lxml.html.parse(str(corpus_dir / "pages" / "048-unzensuriert-NEG-telegram-discussion.html")).getroot()
-    assert list(telegram.detect(root, None)) == []
+    assert list(telegram.detect(Page(root, None))) == []
 
 
 @pytest.mark.parametrize("url", [

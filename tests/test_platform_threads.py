@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import lxml.html
@@ -10,9 +9,9 @@ import pytest
 
 from archiver.models import PostRef, Status
 from archiver.platforms import threads
+from archiver.platforms.page import Page
 from archiver.settings import Settings
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 CODE = "Cur1XcYPSaA"
 POST = PostRef("threads", CODE, f"https://www.threads.com/@zuck/post/{CODE}")
 
@@ -26,19 +25,8 @@ BLOCKQUOTE = f"""<blockquote class="text-post-media"
  </blockquote> <script async src="https://www.threads.net/embed.js"></script>"""
 
 
-@pytest.fixture(scope="module")
-def corpus_dir() -> Path:
-    """The shared corpus; skip without it, fail in CI (until tests/conftest.py provides this)."""
-    if not (CORPUS / "EXPECTED.tsv").exists():
-        message = f"{CORPUS} is missing (the shared corpus sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return CORPUS
-
-
 def detect(html: str, base_url: str | None = None) -> list:
-    return list(threads.detect(lxml.html.fromstring(f"<html><body>{html}</body></html>"), base_url))
+    return list(threads.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), base_url)))
 
 
 def test_blockquote() -> None:
@@ -76,7 +64,7 @@ def test_traps(markup: str) -> None:
 def test_corpus_profile_links_are_not_posts(corpus_dir: Path) -> None:
     for name in ("025-thelocal-se-instagram.html", "044-metrotimes-NEG-threads-profile.html"):
         root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
-        assert list(threads.detect(root, None)) == [], name
+        assert list(threads.detect(Page(root, None))) == [], name
 
 
 @pytest.mark.parametrize("url", [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import lxml.html
@@ -11,9 +10,9 @@ import pytest
 
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import tiktok
+from archiver.platforms.page import Page
 from archiver.settings import Endpoints, Settings
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 VID = "7005293332821822726"
 POST = PostRef("tiktok", VID, f"https://www.tiktok.com/@shmemmmy/video/{VID}")
 BARE = PostRef("tiktok", VID, f"https://www.tiktok.com/share/video/{VID}")
@@ -27,19 +26,8 @@ BLOCKQUOTE = f"""<blockquote class="tiktok-embed" cite="https://www.tiktok.com/@
  sound - Emily</a> </section> </blockquote> <script async src="https://www.tiktok.com/embed.js"></script>"""
 
 
-@pytest.fixture(scope="module")
-def corpus_dir() -> Path:
-    """The shared corpus; skip without it, fail in CI (until tests/conftest.py provides this)."""
-    if not (CORPUS / "EXPECTED.tsv").exists():
-        message = f"{CORPUS} is missing (the shared corpus sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return CORPUS
-
-
 def detect(html: str) -> list:
-    return list(tiktok.detect(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None))
+    return list(tiktok.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
 
 
 def test_blockquote_caption_and_handle() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import lxml.html
@@ -10,25 +9,14 @@ import pytest
 
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import vimeo
+from archiver.platforms.page import Page
 from archiver.settings import Endpoints, Settings
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 POST = PostRef("vimeo", "235352744", "https://vimeo.com/235352744")
 
 
-@pytest.fixture(scope="module")
-def corpus_dir() -> Path:
-    """The shared corpus; skip without it, fail in CI (until tests/conftest.py provides this)."""
-    if not (CORPUS / "EXPECTED.tsv").exists():
-        message = f"{CORPUS} is missing (the shared corpus sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return CORPUS
-
-
 def detect(html: str) -> list:
-    return list(vimeo.detect(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None))
+    return list(vimeo.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
 
 
 @pytest.mark.parametrize("markup, kind", [
@@ -62,7 +50,7 @@ def test_traps(markup: str) -> None:
 def test_corpus_pages(corpus_dir: Path) -> None:
     def sightings(name: str) -> list[tuple[str, str]]:
         root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
-        return [(s.kind, s.post.post_id) for s in vimeo.detect(root, None)]
+        return [(s.kind, s.post.post_id) for s in vimeo.detect(Page(root, None))]
 
     # 032: the iframe, then the credit link to the same video (the extraction layer dedupes)
     assert sightings("032-beyssonmanagement-vimeo.html") == [("iframe", "77911159"), ("link", "77911159")]

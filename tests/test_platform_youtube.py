@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import lxml.html
@@ -11,22 +10,11 @@ import pytest
 
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import youtube
+from archiver.platforms.page import Page
 from archiver.settings import Endpoints, Settings
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 VID = "dQw4w9WgXcQ"
 WATCH = f"https://www.youtube.com/watch?v={VID}"
-
-
-@pytest.fixture(scope="module")
-def corpus_dir() -> Path:
-    """The shared corpus; skip without it, fail in CI (until tests/conftest.py provides this)."""
-    if not (CORPUS / "EXPECTED.tsv").exists():
-        message = f"{CORPUS} is missing (the shared corpus sits beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return CORPUS
 
 
 def expected(corpus: Path, platform: str) -> dict[str, set[str]]:
@@ -39,7 +27,7 @@ def expected(corpus: Path, platform: str) -> dict[str, set[str]]:
 
 
 def found(html: str | bytes) -> list[tuple[str, str]]:
-    return [(s.kind, s.post.post_id) for s in youtube.detect(lxml.html.fromstring(html), "https://news.example/a")]
+    return [(s.kind, s.post.post_id) for s in youtube.detect(Page(lxml.html.fromstring(html), "https://news.example/a"))]
 
 
 @pytest.mark.parametrize("markup, kind", [
@@ -61,7 +49,7 @@ def test_detect_keeps_title_but_not_generic_player_label() -> None:
     root = lxml.html.fromstring(
         f'<div><iframe src="https://www.youtube.com/embed/{VID}" title="Never Gonna Give You Up"></iframe>'
         f'<iframe src="https://www.youtube.com/embed/aaaaaaaaaaa" title="YouTube video player"></iframe></div>')
-    sightings = list(youtube.detect(root, None))
+    sightings = list(youtube.detect(Page(root, None)))
     assert [(s.post.post_id, s.fallback_text) for s in sightings] == [(VID, "Never Gonna Give You Up"),
                                                                        ("aaaaaaaaaaa", None)]
     assert sightings[0].post.url == WATCH
@@ -108,12 +96,12 @@ def test_corpus_pages_yield_the_expected_videos(corpus_dir: Path) -> None:
         if name.startswith("031"):  # Squarespace: the iframe exists only as HTML inside data-html
             holder = root.xpath("//*[@data-html][contains(@data-html, 'iframe')]")[0]
             root = lxml.html.fromstring(holder.get("data-html"))
-        assert {s.post.post_id for s in youtube.detect(root, None)} == ids, name
+        assert {s.post.post_id for s in youtube.detect(Page(root, None))} == ids, name
 
 
 def test_corpus_lazy_iframe_and_noscript_copy(corpus_dir: Path) -> None:
     root = lxml.html.parse(str(corpus_dir / "pages" / "030-knowtechie-youtube-noscript.html")).getroot()
-    assert [(s.kind, s.post.post_id) for s in youtube.detect(root, None)] == [
+    assert [(s.kind, s.post.post_id) for s in youtube.detect(Page(root, None))] == [
         ("iframe", "BItSgrSYAXA"), ("noscript", "BItSgrSYAXA")]
 
 

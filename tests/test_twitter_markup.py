@@ -11,12 +11,13 @@ import pytest
 from archiver.extract import extract_document
 from archiver.models import PostRef
 from archiver.platforms import twitter
+from archiver.platforms.page import Page
 from archiver.platforms.base import Sighting
 from archiver.platforms.twitter.ids import identify, parse_status, status_url
 
 
 def detect(html: str) -> list[Sighting]:
-    return list(twitter.detect(lxml.html.document_fromstring(f"<html><body>{html}</body></html>"), None))
+    return list(twitter.detect(Page(lxml.html.document_fromstring(f"<html><body>{html}</body></html>"), None)))
 
 
 def embeds(html: str) -> list[Sighting]:

@@ -1,9 +1,11 @@
 """Page-level extraction: one document in, its embeds and links out. Pure and CPU-bound.
 
 ``extract_document`` decodes the bytes (recording which charset and why), parses
-them once with libxml2, and hands the tree to every registered platform's
-detector; then to the same detectors again for each snippet of markup the page
-hid from the parser (consent ``<textarea>``s, HTML escaped into attributes).
+them once with libxml2, walks the tree once for every tag any detector or the
+link and fact readers ask for (``platforms.page.Page``), and hands that page to
+every registered platform's detector; then to the same detectors again for each
+snippet of markup the page hid from the parser (consent ``<textarea>``s, HTML
+escaped into attributes).
 It adds the posts the article only links to from its body (a detector may
 report such links itself, kind "link", to add what only it can read from the
 URL; either way a link counts only in the body and outside any embed), merges the
@@ -18,18 +20,20 @@ document, however broken: a body nothing can be read from yields an empty
 
 from __future__ import annotations
 
-from typing import Any
+import gc
+from typing import Any, NamedTuple
 
 from archiver import platforms
 from archiver.extract import charset as charsets
-from archiver.extract.embeds import Placed, assemble, css_path, order_key
+from archiver.extract.embeds import OrderKeys, Placed, assemble, order_key
 from archiver.extract.links import FoundLink, base_url, find_links
-from archiver.extract.meta import page_facts
-from archiver.extract.regions import RegionMap
-from archiver.extract.trees import Tree, extra_trees, parse_document
+from archiver.extract.meta import FACT_TAGS, page_facts
+from archiver.extract.regions import REGION_TAGS, RegionMap
+from archiver.extract.trees import EXTRA_TREE_TAGS, Tree, extra_trees, parse_document
 from archiver.models import Embed, Extraction
 from archiver.platforms.base import Sighting
 from archiver.platforms.oembed import inside
+from archiver.platforms.page import Page
 
 __all__ = ["extract_document"]
 
@@ -59,11 +63,23 @@ def extract_document(
     root = parse_document(data)
     if root is None:
         return Extraction(embeds=(), charset=chosen, charset_source=source)
-    facts = page_facts(root, url)
-    regions = RegionMap()
-    sightings = _detect_all(root, data, base_url(root, url), regions)
-    links = find_links(root, url, regions)
-    placed = _body_links(sightings) + _link_only(links, sightings)
+    collecting = gc.isenabled()
+    gc.disable()  # nothing here makes reference cycles; the collector only walked the page's objects
+    try:
+        return _extract_tree(root, data, url, chosen, source)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _extract_tree(root: Any, data: bytes, url: str | None, chosen: str | None, source: str | None) -> Extraction:
+    page = Page(root, tags=_PAGE_TAGS, data=data)
+    page.base_url = base_url(page, url)
+    facts = page_facts(page, url)
+    regions = RegionMap(page)
+    links = find_links(page, url, regions)  # first: it hands the page its links' hosts
+    found = _detect_all(page)
+    placed = _placed(found, links, regions)
     return Extraction(
         embeds=assemble(placed),
         links=tuple(found.link for found in links),
@@ -85,57 +101,83 @@ def _text_embeds(text: str) -> tuple[Embed, ...]:
     return tuple(extract_text(text))
 
 
-def _detect_all(root: Any, data: bytes, base: str | None, regions: RegionMap) -> list[Placed]:
+# The one walk of the page collects what every detector, the links and the facts read.
+_PAGE_TAGS = tuple(dict.fromkeys(platforms.TAGS + ("a",) + FACT_TAGS + EXTRA_TREE_TAGS + REGION_TAGS))
+_TREE_TAGS = tuple(dict.fromkeys(platforms.TAGS + ("a",)))
+
+
+class _Found(NamedTuple):
+    platform: str
+    sighting: Sighting
+    number: int  # of the tree: 0 for the page, then the re-parsed trees in order
+    tree: Tree
+
+
+def _detect_all(page: Page) -> list[_Found]:
     """Every platform's sightings in the page and in the markup it hid."""
-    placed: list[Placed] = []
-    trees = [Tree(root=root)] + extra_trees(root, data)
+    found: list[_Found] = []
+    trees = [Tree(root=page.root)] + extra_trees(page)
     for number, tree in enumerate(trees):
+        view = page if tree.host is None else Page(tree.root, page.base_url, tags=_TREE_TAGS)
         for platform in platforms.PLATFORMS:
-            for sighting in platform.detect(tree.root, base):
+            for sighting in platform.detect(view):
                 if sighting.kind == "link" and tree.host is not None:
                     continue  # links count where a reader can follow them: in the page itself
-                placed.append(_place(platform.NAME, sighting, tree, number, regions))
+                found.append(_Found(platform.NAME, sighting, number, tree))
+    return found
+
+
+def _placed(found: list[_Found], links: list[FoundLink], regions: RegionMap) -> list[Placed]:
+    """The sightings that count, placed; then the posts the body only links to.
+
+    Detectors' plain links count only in the body and outside any embed; the
+    article's other body links count when no detector judged them and they name
+    a post. Only what counts is placed (order, region): most links do not.
+    """
+    embedded = {f.sighting.element for f in found if f.sighting.kind != "link"}
+    covered = _Covered(embedded)
+    orders = OrderKeys()
+    placed: list[Placed] = []
+    judged: set[Any] = set()
+    for item in found:
+        el = item.sighting.element
+        if item.sighting.kind == "link":
+            judged.add(el)
+            if regions.region_of(el) != "body" or covered(el):
+                continue
+        placed.append(_place(item, regions, orders))
+    for link in links:
+        if link.link.region != "body" or link.element in judged:
+            continue
+        post = platforms.identify_at(link.link.url, link.link.host)
+        if post is None or covered(link.element):
+            continue
+        sighting = Sighting(element=link.element, post=post, kind="link", url_as_found=link.href)
+        placed.append(Placed(post.platform, sighting, orders(link.element), "body"))
     return placed
 
 
-def _place(platform: str, sighting: Sighting, tree: Tree, number: int, regions: RegionMap) -> Placed:
+def _place(item: _Found, regions: RegionMap, orders: OrderKeys) -> Placed:
     """Where a sighting stood; one from a re-parsed tree stands at its host element."""
-    el = sighting.element
+    el, tree = item.sighting.element, item.tree
     if tree.host is None:
-        return Placed(platform, sighting, order_key(el), regions.region_of(el), css_path(el))
-    host_path = css_path(tree.host)
-    if tree.origin and tree.origin.startswith("attr:"):
-        host_path += "[" + tree.origin.split("[", 1)[1]
-    inner = css_path(el, depth=2)
-    return Placed(
-        platform=platform,
-        sighting=sighting,
-        order=order_key(tree.host) + (-1, number) + order_key(el),
-        region=regions.region_of(tree.host),
-        css_path=f"{host_path} > {inner}" if inner else host_path,
-    )
+        return Placed(item.platform, item.sighting, orders(el), regions.region_of(el))
+    return Placed(item.platform, item.sighting, orders(tree.host) + (-1, item.number) + order_key(el),
+                  regions.region_of(tree.host), tree.host, tree.origin)
 
 
-def _body_links(placed: list[Placed]) -> list[Placed]:
-    """Embeds as detected; detectors' plain links only in the body and outside any embed."""
-    embedded = {p.sighting.element for p in placed if p.sighting.kind != "link"}
-    return [
-        p for p in placed
-        if p.sighting.kind != "link" or (p.region == "body" and not inside(p.sighting.element, embedded))
-    ]
+class _Covered:
+    """Whether an element is an embed's or inside one (a link there belongs to the embed)."""
 
+    def __init__(self, embedded: set[Any]) -> None:
+        self.embedded = embedded
+        self._anchors: set[Any] | None = None
 
-def _link_only(links: list[FoundLink], placed: list[Placed]) -> list[Placed]:
-    """Posts the article body links to, for links no detector has already judged."""
-    embedded = {p.sighting.element for p in placed if p.sighting.kind != "link"}
-    judged = {p.sighting.element for p in placed if p.sighting.kind == "link"}
-    found: list[Placed] = []
-    for item in links:
-        if item.link.region != "body" or item.element in judged:
-            continue
-        post = platforms.identify(item.link.url)
-        if post is None or inside(item.element, embedded):
-            continue
-        sighting = Sighting(element=item.element, post=post, kind="link", url_as_found=item.href)
-        found.append(Placed(post.platform, sighting, order_key(item.element), "body", css_path(item.element)))
-    return found
+    def __call__(self, el: Any) -> bool:
+        if not self.embedded:
+            return False
+        if el.tag != "a":
+            return inside(el, self.embedded)
+        if self._anchors is None:  # the links inside embeds, found from the (few, small) embeds down
+            self._anchors = {a for e in self.embedded for a in e.iter("a")}
+        return el in self._anchors or el in self.embedded

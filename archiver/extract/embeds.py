@@ -15,14 +15,15 @@ grouped by post and merged:
 - the post's canonical URL comes from a sighting that showed the author's
   handle, because handle-less forms (``amp-twitter``, iframes) only know an id.
 
-Sightings from re-parsed trees stand where their host element stands.
+Sightings from re-parsed trees stand where their host element stands. Only
+what the archive keeps is computed: the CSS path and snippet of each embed's
+primary sighting, not of every sighting.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import lxml.html
 
@@ -35,15 +36,27 @@ _SIMPLE_NAME = re.compile(r"^-?[A-Za-z_][A-Za-z0-9_-]*$")
 _MERGED_FIELDS = ("url_as_found", "author_handle", "author_name", "fallback_text", "shown_date", "lang")
 
 
-@dataclass(frozen=True)
-class Placed:
+class Placed(NamedTuple):
     """A sighting with everything extraction knows about where it stood."""
 
     platform: str
     sighting: Sighting
     order: tuple[int, ...]  # document order (sibling indexes from the root)
     region: str
-    css_path: str | None
+    host: Any = None  # for a sighting in a re-parsed tree: the page element that tree came from
+    origin: str | None = None  # and how ("textarea", "attr:<tag>[<name>]")
+
+    @property
+    def css_path(self) -> str | None:
+        """Where it stood, for people: the host element's path, then the embed's inside the re-parsed markup."""
+        el = self.sighting.element
+        if self.host is None:
+            return css_path(el)
+        host_path = css_path(self.host)
+        if self.origin and self.origin.startswith("attr:"):
+            host_path += "[" + self.origin.split("[", 1)[1]
+        inner = css_path(el, depth=2)
+        return f"{host_path} > {inner}" if inner else host_path
 
 
 def order_key(el: Any) -> tuple[int, ...]:
@@ -55,6 +68,31 @@ def order_key(el: Any) -> tuple[int, ...]:
         node, parent = parent, parent.getparent()
     path.reverse()
     return tuple(path)
+
+
+class OrderKeys:
+    """``order_key`` for the elements of one tree, sharing the work for common ancestors."""
+
+    def __init__(self) -> None:
+        self._keys: dict[Any, tuple[int, ...]] = {}
+
+    def __call__(self, el: Any) -> tuple[int, ...]:
+        keys = self._keys
+        key = keys.get(el)
+        if key is not None:
+            return key
+        chain = [el]  # el and its ancestors up to one whose key is known (or the root)
+        parent = el.getparent()
+        while parent is not None and parent not in keys:
+            chain.append(parent)
+            parent = parent.getparent()
+        key = () if parent is None else keys[parent]
+        for node in reversed(chain):
+            if parent is not None:
+                key = key + (parent.index(node),)
+            keys[node] = key
+            parent = node
+        return key
 
 
 def css_path(el: Any, depth: int = CSS_PATH_DEPTH) -> str:

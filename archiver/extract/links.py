@@ -10,18 +10,55 @@ what the page said).
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from archiver.extract.regions import RegionMap
 from archiver.models import Link
+from archiver.platforms.page import Page
 
 _ABSOLUTE = re.compile(r"^https?://", re.IGNORECASE)
 # scheme://host[:port] then the rest up to a fragment; no user info, no IPv6 brackets.
 _PLAIN_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@\[\]\s]*)(?=[/?#]|$)([^#]*)")
+# The common case in one match: an absolute http(s) href as written (then stripped),
+# read as resolve() and normalize_url() would read it.
+_ABSOLUTE_PLAIN = re.compile(r"(https?)://([^/?#@\[\]\s]*)(?=[/?#]|$)([^#]*)", re.IGNORECASE)
 _SCHEMES = ("http", "https")
 MAX_ANCHOR_TEXT = 2_000
+
+
+_LINK_FIELDS = ("url", "normalized_url", "host", "anchor_text", "rel", "region", "position")
+
+
+def _link_constructor() -> Callable[..., Link]:
+    """``Link(url, normalized_url, host, anchor_text, rel, region, position)``, built without its ``__init__``.
+
+    A frozen dataclass's ``__init__`` sets every field through
+    ``object.__setattr__``; at thousands of links per page that was a tenth of
+    extraction. The object built here is the same (fields, equality, hash,
+    ``asdict``), which is checked at import; should ``Link`` change shape (other
+    fields, ``__slots__``, ``__post_init__``), its own constructor is used.
+    """
+    if (tuple(f.name for f in dataclasses.fields(Link)) != _LINK_FIELDS or hasattr(Link, "__slots__")
+            or hasattr(Link, "__post_init__")):
+        return Link
+    new, set_dict = object.__new__, object.__setattr__
+
+    def link(url: str, normalized_url: str, host: str, anchor_text: str, rel: str | None, region: str,
+             position: int) -> Link:
+        obj = new(Link)
+        set_dict(obj, "__dict__", {"url": url, "normalized_url": normalized_url, "host": host,
+                                   "anchor_text": anchor_text, "rel": rel, "region": region, "position": position})
+        return obj
+
+    sample = ("u", "n", "h", "t", None, "body", 3)
+    return link if link(*sample) == Link(*sample) and hash(link(*sample)) == hash(Link(*sample)) else Link
+
+
+_new_link = _link_constructor()
+_new_found = tuple.__new__  # FoundLink's own __new__ is a Python function; this is the same tuple
 
 
 class FoundLink(NamedTuple):
@@ -36,10 +73,16 @@ class FoundLink(NamedTuple):
     link: Link
 
 
-def base_url(root: Any, page_url: str | None) -> str | None:
-    """The URL relative links resolve against: ``<base href>`` (itself resolved), else the page's."""
-    for href in root.xpath("//base/@href")[:1]:
-        href = str(href).strip()
+def base_url(page: Page | Any, page_url: str | None) -> str | None:
+    """The URL relative links resolve against: ``<base href>`` (itself resolved), else the page's.
+
+    ``page`` is a ``Page`` or an lxml tree. Only the first ``<base>`` with an
+    ``href`` counts, as browsers read it.
+    """
+    bases = page.tagged("base") if isinstance(page, Page) else page.iter("base")
+    href = next((h for h in (b.get("href") for b in bases) if h is not None), None)
+    if href is not None:
+        href = href.strip()
         if href:
             joined = _join(page_url, href) if page_url else href
             if joined and _ABSOLUTE.match(joined):
@@ -47,31 +90,87 @@ def base_url(root: Any, page_url: str | None) -> str | None:
     return page_url
 
 
-def find_links(root: Any, page_url: str | None, regions: RegionMap) -> list[FoundLink]:
-    """Every http(s) link of the page, in document order, with its region and position."""
-    base = base_url(root, page_url)
+def find_links(page: Page | Any, page_url: str | None, regions: RegionMap) -> list[FoundLink]:
+    """Every http(s) link of the page, in document order, with its region and position.
+
+    ``page`` is a ``Page`` (its ``<a href>``s were collected in its one walk) or an lxml tree.
+    The host of every link is read here anyway, so the page is handed them
+    (``Page.set_routes``): detectors then read the links to their own domains
+    without resolving any href again.
+    """
+    if not isinstance(page, Page):
+        page = Page(page)
+    base = page.base_url if page.base_url is not None else base_url(page, page_url)
     origin = _origin(base)
     found: list[FoundLink] = []
-    for a in root.iter("a"):
-        href = a.get("href")
-        if href is None:
-            continue
-        url = resolve(href, base, origin)
-        normalized = normalize_url(url) if url is not None else None
-        if normalized is None:
-            continue
+    region_of = regions.region_of
+    plain = _ABSOLUTE_PLAIN.match
+    by_host: dict[str, list[int]] = {}
+    unsure: list[int] = []
+    relative: set[int] = set()
+    for position, (a, href) in enumerate(page.hrefs):
+        url = href.strip()
+        match = plain(url)
+        if match is not None:  # what resolve() and normalize_url() make of it, in one step
+            scheme, netloc, rest = match.groups()
+            lowered = netloc.lower()
+            host = lowered if ":" not in lowered else lowered.split(":", 1)[0]
+            if not host:
+                unsure.append(position)
+                continue
+            _route(by_host, host, position)
+            if lowered == netloc and (scheme == "https" or scheme == "http") and len(rest) + len(netloc) + len(
+                    scheme) + 3 == len(url):
+                normalized_url = url  # already lower case, no fragment: the same string, not a copy
+            else:
+                normalized_url = f"{scheme.lower()}://{lowered}{rest}"
+        else:
+            if base is None and "//" not in url:
+                continue  # relative, and nothing to resolve it against (nor for absolute() either)
+            url = resolve(href, base, origin)
+            normalized = normalize_url(url) if url is not None else None
+            if normalized is None:
+                if _may_be_url(href, base):
+                    unsure.append(position)
+                continue
+            normalized_url, host = normalized
+            s = href.strip()
+            if s[0] < "!" or "\t" in s or "\n" in s or "\r" in s:
+                unsure.append(position)  # urlsplit strips or drops these, and resolve() does not
+            else:
+                _route(by_host, host, position)
+            if "://" not in s and not s.startswith("//"):
+                relative.add(position)
         text = a.text if len(a) == 0 else a.text_content()  # most anchors hold one text node
-        link = Link(
-            url=url,
-            normalized_url=normalized[0],
-            host=normalized[1],
-            anchor_text=" ".join(text.split())[:MAX_ANCHOR_TEXT] if text else "",
-            rel=(a.get("rel") or "").strip() or None,
-            region=regions.region_of(a),
-            position=len(found),
-        )
-        found.append(FoundLink(element=a, href=href, link=link))
+        if text:
+            text = " ".join(text.split())[:MAX_ANCHOR_TEXT]
+        rel = a.get("rel")
+        if rel is not None:
+            rel = rel.strip() or None
+        link = _new_link(url, normalized_url, host, text or "", rel, region_of(a), len(found))
+        found.append(_new_found(FoundLink, (a, href, link)))
+    page.set_routes(by_host, unsure, relative)
     return found
+
+
+def _route(by_host: dict[str, list[int]], host: str, position: int) -> None:
+    if host[-1] == ".":
+        host = host.rstrip(".")
+        if not host:
+            return
+    group = by_host.get(host)
+    if group is None:
+        by_host[host] = [position]
+    else:
+        group.append(position)
+
+
+def _may_be_url(href: str, base: str | None) -> bool:
+    """Whether ``absolute()`` (the detectors' reading) might make a URL of an href this module turned down."""
+    s = href.strip()
+    if not s or s.lower().startswith(("javascript:", "data:", "about:", "mailto:", "#")):
+        return False
+    return base is not None or "://" in s or s.startswith("//")
 
 
 def resolve(href: str, base: str | None, origin: str | None = None) -> str | None:

@@ -13,7 +13,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from archiver.extract.embeds import order_key
 from archiver.extract.links import resolve
+from archiver.platforms.page import Page
+
+FACT_TAGS = ("meta", "link", "title", "time")
+"""The tags the facts are read from (extraction collects them in the page's one walk)."""
 
 _SPACE = re.compile(r"\s+")
 _PUBLISHED_META = (
@@ -38,21 +43,31 @@ class PageFacts:
     lang: str | None = None
 
 
-def page_facts(root: Any, page_url: str | None) -> PageFacts:
-    """Title, canonical URL, publication time and language as the page declares them."""
+def page_facts(page: Page | Any, page_url: str | None) -> PageFacts:
+    """Title, canonical URL, publication time and language as the page declares them.
+
+    ``page`` is a ``Page`` (the elements come from its one walk) or an lxml tree.
+    """
+    if not isinstance(page, Page):
+        page = Page(page)
+    root = page.root
     metas: dict[str, str] = {}
-    title = canonical = None
-    for el in root.iter("meta", "link", "title", "time"):
-        tag = el.tag
-        if tag == "meta":
-            _add_meta(metas, el)
-        elif tag == "time":
-            if el.get("itemprop") == "datePublished" and "datepublished" not in metas:
+    published_by: Any = None  # the <meta> that said "datepublished" first
+    for el in page.tagged("meta"):
+        if _add_meta(metas, el) and published_by is None and "datepublished" in metas:
+            published_by = el
+    for el in page.tagged("time"):
+        if el.get("itemprop") == "datePublished":
+            # the first in document order wins, between a <meta> and a <time> too
+            if published_by is None or order_key(el) < order_key(published_by):
                 metas["datepublished"] = _clean(el.get("datetime") or el.text_content()) or ""
-        elif tag == "title":
-            title = title or _clean(el.text_content())
-        elif canonical is None and "canonical" in (el.get("rel") or "").lower().split():
+            break
+    title = next((t for t in (_clean(el.text_content()) for el in page.tagged("title")) if t), None)
+    canonical = None
+    for el in page.tagged("link"):
+        if "canonical" in (el.get("rel") or "").lower().split():
             canonical = resolve(el.get("href") or "", page_url)
+            break
     if canonical is None and metas.get("og:url"):
         canonical = resolve(metas["og:url"], page_url)
     published = next((metas[k] for k in _PUBLISHED_META if metas.get(k)), None)
@@ -65,15 +80,19 @@ def page_facts(root: Any, page_url: str | None) -> PageFacts:
     )
 
 
-def _add_meta(values: dict[str, str], meta: Any) -> None:
-    """A ``<meta>`` value by lower-cased name, property, itemprop or http-equiv; the first wins."""
+def _add_meta(values: dict[str, str], meta: Any) -> bool:
+    """A ``<meta>`` value by lower-cased name, property, itemprop or http-equiv; the first wins.
+
+    True when the element had a value to add.
+    """
     content = _clean(meta.get("content"))
     if not content:
-        return
+        return False
     for attr in ("property", "name", "itemprop", "http-equiv"):
         key = (meta.get(attr) or "").strip().lower()
         if key and key not in values:
             values[key] = content
+    return True
 
 
 def _clean(value: str | None) -> str | None:

@@ -75,11 +75,31 @@ _State = tuple[str, bool, bool]
 _ROOT: _State = ("body", False, False)
 
 
-class RegionMap:
-    """Region oracle for one tree; elements of the same tree share the memo."""
+REGION_TAGS = ("aside", "nav", "header", "footer", "article", "main", "body")
+"""Tags whose elements decide a region by their tag (and <body>): extraction collects them in the page's walk."""
+_DECIDING_TAGS = frozenset(_STRONG_TAGS) | frozenset(_OUTSIDE_ARTICLE_TAGS) | _SHIELD_TAGS
+# Attribute names as bytes: lxml encodes a str name on every call, and regions
+# read two attributes of every ancestor of every link.
+_CLASS, _ID, _ROLE, _ITEMPROP = b"class", b"id", b"role", b"itemprop"
+_NOTHING = (None, False)
+_classified: dict[str, tuple[str | None, bool]] = {}  # classify_tokens without the lru wrapper, for the hot loop
 
-    def __init__(self) -> None:
+
+class RegionMap:
+    """Region oracle for one tree; elements of the same tree share the memo.
+
+    Given the page's ``Page`` (its walk collected ``REGION_TAGS`` and the root),
+    the tag of an element is known without asking lxml for it: any element not
+    among those is a plain one, whose class and id alone can change the region.
+    """
+
+    def __init__(self, page: Any = None) -> None:
         self._states: dict[Any, _State] = {}
+        self._tags: dict[Any, str] | None = None
+        if page is not None:
+            tags = {el: el.tag for el in page.tagged(*REGION_TAGS)}
+            tags[page.root] = page.root.tag if isinstance(page.root.tag, str) else ""
+            self._tags = tags
 
     def region_of(self, el: Any) -> str:
         """The region of an element (its own tag and classes included)."""
@@ -87,8 +107,8 @@ class RegionMap:
         state = states.get(el)
         if state is not None:
             return state[0]
-        chain = []
-        node = el
+        chain = [el]
+        node = el.getparent()
         state = _ROOT
         while node is not None:
             known = states.get(node)
@@ -97,40 +117,64 @@ class RegionMap:
                 break
             chain.append(node)
             node = node.getparent()
+        tags = self._tags
+        classified = _classified
         for node in reversed(chain):
-            state = self._step(state, node)
+            if tags is None:
+                tag = node.tag
+                if not isinstance(tag, str):
+                    tag = "html"  # comments, PIs: no say
+            else:
+                tag = tags.get(node)
+            if tag is None or tag not in _IGNORED:
+                # the element's own signals; most elements are plain (not a deciding tag) and say nothing
+                token_region, token_shield = None, False
+                classes = node.get(_CLASS)
+                if classes:
+                    found = classified.get(classes)
+                    if found is None:
+                        found = _classify_cached(classes)
+                    token_region, token_shield = found
+                ident = node.get(_ID)
+                if ident and not token_shield:
+                    found = classified.get(ident)
+                    if found is None:
+                        found = _classify_cached(ident)
+                    id_region, token_shield = found
+                    token_region = None if token_shield else token_region or id_region
+                if token_region is not None or token_shield or (tag is not None and tag in _DECIDING_TAGS) or (
+                        state[0] != "body" and not state[1]):
+                    state = _step(state, node, tag or "", token_region, token_shield)
             states[node] = state
         return state[0]
 
-    def _step(self, parent: _State, el: Any) -> _State:
-        tag = el.tag
-        if not isinstance(tag, str) or tag in _IGNORED:  # comments, PIs, <html>, <body>
-            return parent
-        region, strong, in_article = parent
-        token_region, token_shield = None, False
-        classes = el.get("class")
-        if classes:
-            token_region, token_shield = classify_tokens(classes)
-        ident = el.get("id")
-        if ident and not token_shield:
-            id_region, token_shield = classify_tokens(ident)
-            token_region = None if token_shield else token_region or id_region
-        tag_region = _STRONG_TAGS.get(tag)
-        if tag_region is None and not in_article:
-            tag_region = _OUTSIDE_ARTICLE_TAGS.get(tag)
-        if tag == "article":
-            in_article = True
-        if tag_region is not None:
-            return (token_region or tag_region, True, in_article)
-        if token_region is not None:
-            return (token_region, False, in_article)
-        if region != "body" and not strong and (
-            token_shield or tag in _SHIELD_TAGS or el.get("role") == "main" or el.get("itemprop") == "articleBody"
-        ):
-            return ("body", False, in_article)  # a content shield cancels weak signals above it
-        if in_article != parent[2]:
-            return (region, strong, in_article)
-        return parent
+
+def _classify_cached(value: str) -> tuple[str | None, bool]:
+    if len(_classified) > 65536:  # a long crawl sees many sites' classes: start over rather than grow
+        _classified.clear()
+    found = _classified[value] = classify_tokens(value)
+    return found
+
+
+def _step(parent: _State, el: Any, tag: str, token_region: str | None, token_shield: bool) -> _State:
+    """The state of ``el`` from its parent's, given its tag and what its class and id say."""
+    region, strong, in_article = parent
+    tag_region = _STRONG_TAGS.get(tag)
+    if tag_region is None and not in_article:
+        tag_region = _OUTSIDE_ARTICLE_TAGS.get(tag)
+    if tag == "article":
+        in_article = True
+    if tag_region is not None:
+        return (token_region or tag_region, True, in_article)
+    if token_region is not None:
+        return (token_region, False, in_article)
+    if region != "body" and not strong and (
+        token_shield or tag in _SHIELD_TAGS or el.get(_ROLE) == "main" or el.get(_ITEMPROP) == "articleBody"
+    ):
+        return ("body", False, in_article)  # a content shield cancels weak signals above it
+    if in_article != parent[2]:
+        return (region, strong, in_article)
+    return parent
 
 
 @functools.lru_cache(maxsize=8192)

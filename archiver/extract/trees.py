@@ -27,6 +27,8 @@ from typing import Any, Iterator
 import lxml.html
 from lxml import etree
 
+from archiver.platforms.page import Page
+
 # One parser per process: libxml2's HTML parser, fed UTF-8 bytes (extraction
 # decodes first, so the document's own <meta charset> cannot override the choice).
 # Elements are lxml.html's HtmlElement (text_content() and friends), chosen by
@@ -34,7 +36,10 @@ from lxml import etree
 # every element proxy, which made walking ancestors about three times slower.
 # The price: <form>, <input>, <select>, <textarea> and <label> are plain
 # HtmlElements here, without lxml.html's form helpers (no detector needs them).
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False)
+# collect_ids=False: libxml2 keeps no table of id attributes (nothing here uses
+# XPath's id(); lxml.html's get_element_by_id is an XPath search), which saves a
+# few percent of the parse.
+_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False, collect_ids=False)
 _PARSER.set_element_class_lookup(
     etree.ElementDefaultClassLookup(
         element=lxml.html.HtmlElement,
@@ -47,14 +52,19 @@ _MARKUP = re.compile(r"<\s*[A-Za-z!]")
 _EMBED_IN_ATTR = re.compile(r"<\s*(?:iframe|blockquote)\b", re.IGNORECASE)
 # Attribute values holding "<": the test runs in libxml2; one contains() is cheap, four are not.
 _ATTRS_WITH_MARKUP = "//@*[contains(., '<')]"
-# A look at the raw bytes first: embed markup escaped (&lt;iframe) or an attribute
-# value that opens with a tag (data-html="<div ...). Most pages have neither, and
-# then the attribute scan is skipped.
-# (Two patterns: as one alternation the regex engine is ten times slower.)
-_ESCAPED_EMBED = re.compile(rb"&(?:lt|#0*60|#x0*3c);\s*(?:iframe|blockquote)", re.IGNORECASE)
-_VALUE_OPENS_TAG = re.compile(rb"=\s*[\"']\s*<\s*[A-Za-z]")
-_TEXTAREA = re.compile(rb"<textarea", re.IGNORECASE)
+# The attribute scan looks for values holding "<iframe" or "<blockquote" (any
+# case, spaces allowed after "<"), which in the raw bytes is one of those words
+# after an escaped "<" (&lt; &#60; &#x3c;) or after a raw "<" that is not one of
+# the page's own start tags. A look at every place the bytes name those words
+# tells whether either can be, and most pages then skip the scan (see
+# _markup_in_attributes).
+_EMBED_WORDS = ("iframe", "blockquote")
+_ESCAPED_LT = re.compile(rb"&(?:lt|#0*60|#x0*3c);")  # on lower-cased bytes
+_ENTITY_CHARS = frozenset(b"&#0123456789abcdefltx;")
+_SPACE = frozenset(b" \t\n\r\x0b\x0c")  # what \s matches in a bytes pattern
 MAX_EXTRA_TREES = 200  # a page with more hidden embeds than this is an attack, not an article
+EXTRA_TREE_TAGS = ("textarea",)
+"""What ``extra_trees`` asks the page for (extraction collects it in the page's one walk)."""
 
 
 @dataclass(frozen=True)
@@ -82,22 +92,64 @@ def parse_fragment(markup: str) -> Any | None:
     return parse_document(markup.encode("utf-8", "replace"))
 
 
-def extra_trees(root: Any, data: bytes | None = None) -> list[Tree]:
+def extra_trees(page: Page | Any, data: bytes | None = None) -> list[Tree]:
     """Trees re-parsed from textareas and attribute values of the page.
 
-    ``data``, the bytes the page was parsed from, lets both searches be skipped
-    when the raw markup shows there is nothing to find.
+    ``page`` is a ``Page`` or an lxml tree. The bytes the page was parsed from
+    (the page's ``data``, or ``data``) let the attribute scan be skipped when the
+    raw markup shows there is nothing to find.
     """
-    trees: list[Tree] = []
-    if data is None or _TEXTAREA.search(data):
-        trees.extend(_textarea_trees(root))
-    if data is None or _ESCAPED_EMBED.search(data) or _VALUE_OPENS_TAG.search(data):
-        trees.extend(_attribute_trees(root))
+    if not isinstance(page, Page):
+        page = Page(page, data=data)
+    trees: list[Tree] = list(_textarea_trees(page))
+    if _markup_in_attributes(page):
+        trees.extend(_attribute_trees(page.root))
     return trees[:MAX_EXTRA_TREES]
 
 
-def _textarea_trees(root: Any) -> Iterator[Tree]:
-    for textarea in root.iter("textarea"):
+def _markup_in_attributes(page: Page) -> bool:
+    """Whether an attribute value of the page may hold iframe or blockquote markup.
+
+    Every place the lower-cased bytes say "iframe" or "blockquote" is looked at:
+    after an escaped "<" (``&lt;``, ``&#60;``, ``&#x3c;``, spaces allowed), or
+    after "<" and spaces (never a tag), it is markup held as text: yes. Right
+    after "<" it is a start tag or markup that only looks like one; when there
+    are as many of those as the tree has such elements (each element comes from
+    one start tag), none is markup in an attribute. No bytes: yes.
+    """
+    lowered = page.lowered
+    if lowered is None:
+        return True
+    for word in _EMBED_WORDS:
+        needle = word.encode()
+        starts = 0
+        at = lowered.find(needle)
+        while at >= 0:
+            i = at
+            while i > 0 and lowered[i - 1] in _SPACE:
+                i -= 1
+            if i > 0 and lowered[i - 1] == 0x3C:  # "<"
+                if i < at:
+                    return True  # "< iframe": not a tag, so markup as text
+                starts += 1
+            elif i > 0 and lowered[i - 1] == 0x3B and _escaped_lt_before(lowered, i):  # ";"
+                return True
+            at = lowered.find(needle, at + len(needle))
+        if starts != len(page.tagged(word)):
+            return True
+    return False
+
+
+def _escaped_lt_before(lowered: bytes, end: int) -> bool:
+    """Whether the bytes before ``end`` (which end with ";") are an escaped "<"."""
+    start = end - 1
+    while start > 0 and lowered[start - 1] in _ENTITY_CHARS and lowered[start] != 0x26:  # back to "&"
+        start -= 1
+    return lowered[start] == 0x26 and _ESCAPED_LT.fullmatch(lowered, start, end) is not None
+
+
+def _textarea_trees(page: Page) -> Iterator[Tree]:
+    for textarea in page.tagged("textarea"):
         text = textarea.text or ""
         if _MARKUP.search(text) is None:
             continue

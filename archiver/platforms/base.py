@@ -7,9 +7,21 @@ network; ``archiver.resolve`` performs the lookups it asks for.
 A module provides, at module level:
 
 - ``NAME``: the platform's lower-case name (``twitter``);
-- ``detect(root, base_url) -> Iterable[Sighting]``: the embeds in one parsed
-  (lxml) tree; ``archiver.extract`` calls it once per tree it parses (the page,
-  and markup re-parsed from consent placeholders or attributes);
+- ``DOMAINS``: the registrable domains its post URLs live on (``("youtube.com",
+  "youtu.be", ...)``; a host matches when it is one of them or a subdomain), or
+  None for a platform that recognises posts by URL shape on any host
+  (Mastodon). ``identify`` must return None for every URL on other hosts:
+  extraction and ``platforms.identify`` only ask a platform about links to its
+  domains;
+- ``TAGS``: the tags its detector asks the page for (``page.tagged``,
+  ``page.with_class``, ``page.frames``); extraction collects them all in one
+  walk of the tree. A tag left out still works, at the price of its own walk;
+- ``detect(page) -> Iterable[Sighting]``: the embeds in one parsed tree, read
+  through a ``Page`` (``archiver.platforms.page``: the tree walked once, elements
+  by tag, links resolved once and indexed by host, iframes with their URL);
+  ``archiver.extract`` calls it once per tree it parses (the page, and markup
+  re-parsed from consent placeholders or attributes). Tests build the page
+  with ``Page(lxml_root, base_url)``;
 - ``identify(url) -> PostRef | None``: the canonical identity of a single post
   from any URL form, None for anything that is not one post (profiles, share
   intents, timelines);
@@ -23,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Protocol
 
 from archiver.models import Answer, Check, Lookup, PostRef
+from archiver.platforms.page import Page
 from archiver.settings import Settings
 
 
@@ -43,8 +56,10 @@ class Sighting:
 
 class Platform(Protocol):
     NAME: str
+    DOMAINS: tuple[str, ...] | None
+    TAGS: tuple[str, ...]
 
-    def detect(self, root: Any, base_url: str | None) -> Iterable[Sighting]: ...
+    def detect(self, page: Page) -> Iterable[Sighting]: ...
 
     def identify(self, url: str) -> PostRef | None: ...
 

@@ -29,11 +29,14 @@ from urllib.parse import unquote
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
+from archiver.platforms.page import Page
 from archiver.settings import Settings
 
 NAME = "bluesky"
 ENDPOINT = "bluesky.getPostThread"
 COLLECTION = "app.bsky.feed.post"
+DOMAINS = ("bsky.app", "bsky.dev")  # and at:// URIs, which have no host (every platform sees those)
+TAGS = ("blockquote", *oembed.FRAME_TAGS, "a")
 
 _RKEY = re.compile(r"^[A-Za-z0-9._:~-]{1,512}$")
 _DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$")
@@ -114,19 +117,19 @@ def _blockquote(bq: Any, base_url: str | None) -> Sighting | None:
                     lang=str(langs[0]) if langs else None)
 
 
-def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
+def detect(page: Page) -> Iterator[Sighting]:
     """Blockquotes, embed iframes, then links to posts on bsky.app."""
     claimed: set[Any] = set()
-    for bq in oembed.by_class(root, "blockquote", "bluesky-embed"):
-        sighting = _blockquote(bq, base_url)
+    for bq in page.with_class("blockquote", "bluesky-embed"):
+        sighting = _blockquote(bq, page.base_url)
         if sighting:
             claimed.add(bq)
             yield sighting
-    for el, url, kind in oembed.frames(root, base_url):
+    for el, url, kind in page.frames:
         if _is_player(url):
             claimed.add(el)
             yield Sighting(element=el, post=identify(url), kind=kind, url_as_found=url)
-    yield from oembed.link_sightings(root, base_url, identify, claimed, _is_player, _handle)
+    yield from oembed.link_sightings(page, DOMAINS, identify, claimed, _is_player, _handle)
 
 
 def _handle(post: PostRef) -> str | None:

@@ -29,11 +29,14 @@ from urllib.parse import urlsplit
 from archiver.models import Answer, Check, Lookup, PostRef
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
+from archiver.platforms.page import Page
 from archiver.settings import Settings
 
 NAME = "facebook"
 POST_ENDPOINT = "facebook.oembed_post"
 VIDEO_ENDPOINT = "facebook.oembed_video"
+DOMAINS = ("facebook.com", "fb.watch")
+TAGS = ("div", "amp-facebook", *oembed.FRAME_TAGS, "a")
 
 _HOSTS = {"facebook.com", "business.facebook.com"}
 _PREFIXES = ("www.", "m.", "mobile.", "web.", "touch.", "mbasic.")
@@ -118,11 +121,12 @@ def _fallback(el: Any) -> tuple[str | None, str | None, str | None]:
     return text, name, date
 
 
-def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
+def detect(page: Page) -> Iterator[Sighting]:
     """SDK divs, amp-facebook (posts and videos only), plugin iframes, then plain links."""
+    base_url = page.base_url
     claimed: set[Any] = set()
     for cls in ("fb-post", "fb-video"):
-        for div in oembed.by_class(root, "div", cls):
+        for div in page.with_class("div", cls):
             href = div.get("data-href")
             post = identify(oembed.absolute(href, base_url) or "") if href else None
             if post:
@@ -130,7 +134,7 @@ def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
                 text, name, date = _fallback(div)
                 yield Sighting(element=div, post=post, kind="div", url_as_found=href, author_name=name,
                                fallback_text=text, shown_date=date)
-    for el in root.iter("amp-facebook"):
+    for el in page.tagged("amp-facebook"):
         if (el.get("data-embed-as") or "post") not in ("post", "video"):
             continue  # comment embeds are not posts
         href = el.get("data-href")
@@ -138,11 +142,11 @@ def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
         if post:
             claimed.add(el)
             yield Sighting(element=el, post=post, kind="amp", url_as_found=href)
-    for el, url, kind in oembed.frames(root, base_url):
+    for el, url, kind in page.frames:
         if _is_player(url):
             claimed.add(el)
             yield Sighting(element=el, post=identify(url), kind=kind, url_as_found=url)
-    yield from oembed.link_sightings(root, base_url, identify, claimed, _is_player)
+    yield from oembed.link_sightings(page, DOMAINS, identify, claimed, _is_player)
 
 
 def _endpoint(post: PostRef) -> tuple[str, str]:

@@ -26,10 +26,13 @@ from typing import Any, Iterator
 from archiver.models import Answer, Check, Lookup, PostRef
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
+from archiver.platforms.page import Page
 from archiver.settings import Settings
 
 NAME = "instagram"
 ENDPOINT = "instagram.oembed"
+DOMAINS = ("instagram.com", "instagr.am")
+TAGS = ("blockquote", "div", "amp-instagram", *oembed.FRAME_TAGS, "a")
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{5,64}$")
 _KINDS = {"p", "reel", "reels", "tv"}
@@ -114,29 +117,30 @@ def _subbuzz(div: Any, base_url: str | None) -> Sighting | None:
     return None
 
 
-def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
+def detect(page: Page) -> Iterator[Sighting]:
     """Blockquotes, subbuzz, amp-instagram, embed iframes, then plain links."""
+    base_url = page.base_url
     claimed: set[Any] = set()
-    for bq in oembed.by_class(root, "blockquote", "instagram-media"):
+    for bq in page.with_class("blockquote", "instagram-media"):
         sighting = _blockquote(bq, base_url)
         if sighting:
             claimed.add(bq)
             yield sighting
-    for div in oembed.by_class(root, "div", "subbuzz-instagram"):
+    for div in page.with_class("div", "subbuzz-instagram"):
         sighting = _subbuzz(div, base_url)
         if sighting:
             claimed.add(div)
             yield sighting
-    for el in root.iter("amp-instagram"):
+    for el in page.tagged("amp-instagram"):
         code = (el.get("data-shortcode") or "").strip()
         if _CODE.match(code):
             claimed.add(el)
             yield Sighting(element=el, post=_ref(code), kind="amp", url_as_found=code)
-    for el, url, kind in oembed.frames(root, base_url):
+    for el, url, kind in page.frames:
         if _is_player(url):
             claimed.add(el)
             yield Sighting(element=el, post=identify(url), kind=kind, url_as_found=url)
-    yield from oembed.link_sightings(root, base_url, identify, claimed, _is_player)
+    yield from oembed.link_sightings(page, DOMAINS, identify, claimed, _is_player)
 
 
 def lookups(post: PostRef, settings: Settings) -> list[Lookup]:

@@ -35,10 +35,13 @@ from typing import Any, Iterator
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
+from archiver.platforms.page import Page
 from archiver.settings import Settings
 
 NAME = "mastodon"
 ENDPOINT = "mastodon.status"
+DOMAINS = None  # any server: recognised by the shape of the URL
+TAGS = ("blockquote", *oembed.FRAME_TAGS, "a")
 
 _USER = re.compile(r"^@([A-Za-z0-9_.-]{1,64})(?:@([A-Za-z0-9.-]+\.[A-Za-z]{2,}))?$")
 _STATUS_ID = re.compile(r"^\d{1,20}$")
@@ -51,8 +54,13 @@ _NOT_MASTODON = (
 _POST_BY = re.compile(r"@([A-Za-z0-9_.-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 
 
+_URL_HINTS = ("@", "users")  # one is in every status URL: /@user/ID, /users/user/statuses/ID
+
+
 def _parse(url: str) -> tuple[str, str, str, bool] | None:
     """(instance, status id, user@domain, is embed URL)."""
+    if "@" not in url and "users" not in url and "\t" not in url and "\n" not in url and "\r" not in url:
+        return None  # neither /@user/ID nor /users/user/statuses/ID (urlsplit drops tabs and newlines)
     parts = oembed.split(url)
     if not parts:
         return None
@@ -97,14 +105,15 @@ def _is_player(url: str) -> bool:
     return bool(found and found[3])
 
 
-def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
+def detect(page: Page) -> Iterator[Sighting]:
     """Embed iframes (class or not), the 4.3+ blockquote, then plain links to statuses."""
+    base_url = page.base_url
     claimed: set[Any] = set()
-    for el, url, kind in oembed.frames(root, base_url):
+    for el, url, kind in page.frames:
         if _is_player(url):
             claimed.add(el)
             yield Sighting(element=el, post=identify(url), kind=kind, url_as_found=url, author_handle=handle_of(url))
-    for bq in oembed.by_class(root, "blockquote", "mastodon-embed"):
+    for bq in page.with_class("blockquote", "mastodon-embed"):
         candidates = [bq.get("data-embed-url")] + [a.get("href") for a in bq.iter("a")]
         for raw in candidates:
             url = oembed.absolute(raw, base_url)
@@ -115,8 +124,8 @@ def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
                 yield Sighting(element=bq, post=post, kind="blockquote", url_as_found=raw,
                                author_handle=match.group(1) if match else handle_of(url or ""))
                 break
-    yield from oembed.link_sightings(root, base_url, identify, claimed, _is_player,
-                                     handle=lambda post: handle_of(post.url))
+    yield from oembed.link_sightings(page, DOMAINS, identify, claimed, _is_player,
+                                     handle=lambda post: handle_of(post.url), hints=_URL_HINTS)
 
 
 def lookups(post: PostRef, settings: Settings) -> list[Lookup]:

@@ -14,20 +14,30 @@ Nothing here touches the network.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from types import MappingProxyType
 from typing import Any, Callable, Iterable, Iterator, Mapping
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import lxml.etree
 import lxml.html
 
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms.base import Sighting
+from archiver.platforms.page import (  # noqa: F401  (re-exported: the platforms' markup helpers live here)
+    FRAME_SRC_ATTRS,
+    FRAME_TAGS,
+    Anchor,
+    Frame,
+    Page,
+    absolute,
+    frame_url,
+    has_class,
+    in_noscript,
+)
 from archiver.settings import Settings
-
-FRAME_SRC_ATTRS = ("src", "data-src", "data-lazy-src", "data-original", "data-url")
-"""Where an iframe's address can sit: lazy loaders move ``src`` into a data attribute."""
 
 _WS = re.compile(r"\s+")
 
@@ -35,34 +45,20 @@ _WS = re.compile(r"\s+")
 # -- URLs -------------------------------------------------------------------
 
 
-def absolute(url: str | None, base_url: str | None = None) -> str | None:
-    """An absolute http(s) URL, or None for empty, ``javascript:``, ``data:`` and ``about:`` values.
-
-    Protocol-relative URLs (``//www.youtube.com/embed/..``) get https, because the
-    platforms serve embeds over https whatever the article used.
-    """
-    if not url:
-        return None
-    url = url.strip()
-    if not url or url.lower().startswith(("javascript:", "data:", "about:", "mailto:", "#")):
-        return None
-    if url.startswith("//"):
-        return "https:" + url
-    if "://" in url:
-        return url if url.lower().startswith(("http://", "https://")) else None
-    if base_url:
-        joined = urljoin(base_url, url)
-        return joined if joined.lower().startswith(("http://", "https://")) else None
-    return None
-
-
-def split(url: str) -> tuple[str, list[str], dict[str, list[str]]] | None:
+def split(url: str) -> tuple[str, tuple[str, ...], Mapping[str, list[str]]] | None:
     """(host, path segments, query) of a URL; the host lower-cased and without port.
 
     Accepts a URL without scheme (``youtu.be/ID``), as people paste them.
+    Memoised (a page asks the same URL of ``identify`` and ``_is_player``), so
+    the answer is read-only: a tuple of segments and a read-only query mapping.
     """
     if not url:
         return None
+    return _split(url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _split(url: str) -> tuple[str, tuple[str, ...], Mapping[str, list[str]]] | None:
     url = url.strip()
     if url.startswith("//"):
         url = "https:" + url
@@ -75,8 +71,11 @@ def split(url: str) -> tuple[str, list[str], dict[str, list[str]]] | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not host:
         return None
-    segments = [s for s in parts.path.split("/") if s]
-    return host, segments, parse_qs(parts.query)
+    segments = tuple(s for s in parts.path.split("/") if s)
+    return host, segments, MappingProxyType(parse_qs(parts.query)) if parts.query else _NO_QUERY
+
+
+_NO_QUERY: Mapping[str, list[str]] = MappingProxyType({})
 
 
 def bare_host(host: str, prefixes: Iterable[str] = ("www.", "m.", "mobile.", "web.")) -> str:
@@ -127,41 +126,11 @@ def html_text(fragment: str | None) -> str | None:
     return text or None
 
 
-def in_noscript(el: Any) -> bool:
-    return any(a.tag == "noscript" for a in el.iterancestors())
-
-
-def frame_url(el: Any, base_url: str | None) -> str | None:
-    """The address an iframe (or lazy iframe) loads; the first attribute holding a real URL."""
-    for attr in FRAME_SRC_ATTRS:
-        url = absolute(el.get(attr), base_url)
-        if url:
-            return url
-    return None
-
-
-def frames(root: Any, base_url: str | None) -> Iterator[tuple[Any, str, str]]:
-    """(element, url, kind) for every iframe-like element: iframe, embed, amp-iframe.
-
-    The kind is ``noscript`` for the copy a page keeps inside ``<noscript>`` (the
-    extraction layer dedupes it against the lazy original) and ``amp`` for amp-iframe.
-    """
-    for el in root.iter("iframe", "embed", "amp-iframe"):
-        url = frame_url(el, base_url)
-        if not url:
-            continue
-        if in_noscript(el):
-            kind = "noscript"
-        elif el.tag == "amp-iframe":
-            kind = "amp"
-        else:
-            kind = "iframe"
-        yield el, url, kind
-
-
 def by_class(root: Any, tag: str, name: str) -> list[Any]:
     """Elements ``tag`` at or under ``root`` whose class list holds ``name`` (xpath, no cssselect).
 
+    For trees that are not a page's (the Telegram widget page a lookup fetched);
+    detectors ask ``Page.with_class``, which reads the page's one walk.
     ``descendant-or-self`` because a tree re-parsed from a fragment (a consent
     ``<textarea>``) can have the embed itself as its root.
     """
@@ -171,30 +140,32 @@ def by_class(root: Any, tag: str, name: str) -> list[Any]:
 
 
 def link_sightings(
-    root: Any,
-    base_url: str | None,
+    page: Page,
+    domains: Iterable[str] | None,
     identify: Callable[[str], PostRef | None],
     claimed: set[Any],
     is_player: Callable[[str], bool] = lambda url: False,
     handle: Callable[[PostRef], str | None] = lambda post: None,
+    hints: Iterable[str] | None = None,
 ) -> Iterator[Sighting]:
     """Plain ``<a href>`` links to single posts, outside the embeds already reported.
 
+    Only the page's links to ``domains`` are read (None: links to any host, then
+    only those holding one of ``hints``, see ``Page.links_on``).
     A link to a player URL (``player.vimeo.com/video/ID``) is what a consent banner
     leaves where it removed the iframe (wired.jp, page 033): it is reported as kind
     ``iframe``, since the article did embed the player. Profile, channel and share
     links are dropped by ``identify`` returning None. ``handle`` reads the author's
     handle from the post's canonical URL where the platform puts it there.
     """
-    for a in root.iter("a"):
-        url = absolute(a.get("href"), base_url)
-        if not url or inside(a, claimed):
-            continue
+    for anchor in page.links_on(domains, hints):
+        url = anchor.url
         post = identify(url)
-        if post is None:
+        if post is None or inside(anchor.element, claimed):
             continue
         kind = "iframe" if is_player(url) else "link"
-        yield Sighting(element=a, post=post, kind=kind, url_as_found=a.get("href"), author_handle=handle(post))
+        yield Sighting(element=anchor.element, post=post, kind=kind, url_as_found=anchor.href,
+                       author_handle=handle(post))
 
 
 def handle_in_url(post: PostRef) -> str | None:

@@ -26,6 +26,7 @@ from typing import Any, Iterator
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
+from archiver.platforms.page import Page
 from archiver.settings import Settings
 
 NAME = "reddit"
@@ -33,6 +34,8 @@ ENDPOINT = "reddit.oembed"
 
 _ID = re.compile(r"^[a-z0-9]{2,12}$", re.I)
 _HOSTS = {"reddit.com", "redditmedia.com"}
+DOMAINS = ("reddit.com", "redditmedia.com", "redd.it")
+TAGS = ("blockquote", "amp-reddit", *oembed.FRAME_TAGS, "a")
 _SUB = re.compile(r"^[A-Za-z0-9_]{2,32}$")
 
 
@@ -91,26 +94,27 @@ def _blockquote(bq: Any, base_url: str | None) -> Sighting | None:
     return None
 
 
-def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
+def detect(page: Page) -> Iterator[Sighting]:
     """Blockquotes (both generations), amp-reddit, embed iframes, then plain links to posts."""
+    base_url = page.base_url
     claimed: set[Any] = set()
     for cls in ("reddit-embed-bq", "reddit-card"):
-        for bq in oembed.by_class(root, "blockquote", cls):
+        for bq in page.with_class("blockquote", cls):
             sighting = _blockquote(bq, base_url)
             if sighting:
                 claimed.add(bq)
                 yield sighting
-    for el in root.iter("amp-reddit"):
+    for el in page.tagged("amp-reddit"):
         src = el.get("data-src")
         post = identify(oembed.absolute(src, base_url) or "")
         if post:
             claimed.add(el)
             yield Sighting(element=el, post=post, kind="amp", url_as_found=src)
-    for el, url, kind in oembed.frames(root, base_url):
+    for el, url, kind in page.frames:
         if _is_player(url):
             claimed.add(el)
             yield Sighting(element=el, post=identify(url), kind=kind, url_as_found=url)
-    yield from oembed.link_sightings(root, base_url, identify, claimed, _is_player)
+    yield from oembed.link_sightings(page, DOMAINS, identify, claimed, _is_player)
 
 
 def lookups(post: PostRef, settings: Settings) -> list[Lookup]:

@@ -28,6 +28,7 @@ import lxml.html
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
+from archiver.platforms.page import Page
 from archiver.settings import Settings
 
 NAME = "telegram"
@@ -36,6 +37,8 @@ ENDPOINT = "telegram.widget"
 _CHANNEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _ID = re.compile(r"^\d{1,12}$")
 _HOSTS = {"t.me", "telegram.me", "telegram.dog"}
+DOMAINS = ("t.me", "telegram.me", "telegram.dog")
+TAGS = ("script", *oembed.FRAME_TAGS, "a")
 _RESERVED = {"c", "s", "share", "joinchat", "addstickers", "addemoji", "addtheme", "proxy", "socks", "iv",
              "login", "setlanguage", "bg", "invoice", "boost", "contact", "confirmphone", "addlist"}
 _BACKGROUND = re.compile(r"url\(['\"]?([^'\")]+)")
@@ -68,23 +71,26 @@ def _is_player(url: str) -> bool:
     return bool(found and found[1])
 
 
-def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
+def detect(page: Page) -> Iterator[Sighting]:
     """Widget scripts (``data-telegram-post`` only), widget iframes, then plain links."""
     claimed: set[Any] = set()
-    for script in root.xpath("descendant-or-self::script[@data-telegram-post]"):
-        value = (script.get("data-telegram-post") or "").strip().lstrip("@")
+    for script in page.tagged("script"):
+        value = script.get("data-telegram-post")
+        if value is None:
+            continue
+        value = value.strip().lstrip("@")
         post = identify(f"https://t.me/{value}")
         if post:
             claimed.add(script)
             yield Sighting(element=script, post=post, kind="script", url_as_found=value,
                            author_handle=post.post_id.split("/")[0])
-    for el, url, kind in oembed.frames(root, base_url):
+    for el, url, kind in page.frames:
         if _is_player(url):
             post = identify(url)
             claimed.add(el)
             yield Sighting(element=el, post=post, kind=kind, url_as_found=url,
                            author_handle=post.post_id.split("/")[0] if post else None)
-    yield from oembed.link_sightings(root, base_url, identify, claimed, _is_player,
+    yield from oembed.link_sightings(page, DOMAINS, identify, claimed, _is_player,
                                      handle=lambda post: post.post_id.split("/")[0])
 
 

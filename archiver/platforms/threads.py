@@ -24,6 +24,7 @@ from typing import Any, Iterator
 from archiver.models import Answer, Check, Lookup, PostRef
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
+from archiver.platforms.page import Page
 from archiver.settings import Settings
 
 NAME = "threads"
@@ -33,6 +34,8 @@ UNSUPPORTED = "no Threads endpoint is configured (Threads oEmbed is on graph.thr
 _CODE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 _USER = re.compile(r"^@([A-Za-z0-9_.]{1,30})$")
 _HOSTS = {"threads.net", "threads.com"}
+DOMAINS = ("threads.net", "threads.com")
+TAGS = ("blockquote", *oembed.FRAME_TAGS, "a")
 
 
 def _parse(url: str) -> tuple[str, str | None, bool] | None:
@@ -66,10 +69,11 @@ def _is_player(url: str) -> bool:
     return bool(found and found[2])
 
 
-def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
+def detect(page: Page) -> Iterator[Sighting]:
     """Blockquotes (permalink attribute, else their first post link), iframes, plain links."""
+    base_url = page.base_url
     claimed: set[Any] = set()
-    for bq in oembed.by_class(root, "blockquote", "text-post-media"):
+    for bq in page.with_class("blockquote", "text-post-media"):
         # the permalink attribute is sometimes site-relative ("/@user/post/CODE"): relative to Threads
         candidates = [(bq.get("data-text-post-permalink"), "https://www.threads.com/")]
         candidates += [(a.get("href"), base_url) for a in bq.iter("a")]
@@ -81,12 +85,12 @@ def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
                 yield Sighting(element=bq, post=identify(url or ""), kind="blockquote", url_as_found=raw,
                                author_handle=found[1])
                 break
-    for el, url, kind in oembed.frames(root, base_url):
+    for el, url, kind in page.frames:
         found = _parse(url) if _is_player(url) else None
         if found:
             claimed.add(el)
             yield Sighting(element=el, post=identify(url), kind=kind, url_as_found=url, author_handle=found[1])
-    yield from oembed.link_sightings(root, base_url, identify, claimed, _is_player, oembed.handle_in_url)
+    yield from oembed.link_sightings(page, DOMAINS, identify, claimed, _is_player, oembed.handle_in_url)
 
 
 def lookups(post: PostRef, settings: Settings) -> list[Lookup]:

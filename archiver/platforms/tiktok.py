@@ -26,10 +26,13 @@ from typing import Any, Iterator
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
+from archiver.platforms.page import Page
 from archiver.settings import Settings
 
 NAME = "tiktok"
 ENDPOINT = "tiktok.oembed"
+DOMAINS = ("tiktok.com",)
+TAGS = ("blockquote", "amp-tiktok", *oembed.FRAME_TAGS, "a")
 
 _ID = re.compile(r"^\d{15,25}$")
 _USER = re.compile(r"^@([A-Za-z0-9_.]{1,40})$")
@@ -93,25 +96,25 @@ def _blockquote(bq: Any) -> Sighting | None:
                     author_handle=user, fallback_text=oembed.text_of(captions[0]) if captions else None)
 
 
-def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
+def detect(page: Page) -> Iterator[Sighting]:
     """Blockquotes (``cite`` + ``data-video-id``), amp-tiktok, player iframes, then plain links."""
     claimed: set[Any] = set()
-    for bq in oembed.by_class(root, "blockquote", "tiktok-embed"):
+    for bq in page.with_class("blockquote", "tiktok-embed"):
         sighting = _blockquote(bq)
         if sighting:
             claimed.add(bq)
             yield sighting
-    for el in root.iter("amp-tiktok"):
+    for el in page.tagged("amp-tiktok"):
         src = (el.get("data-src") or "").strip()
         post = _ref(src, None) if _ID.match(src) else identify(src)
         if post:
             claimed.add(el)
             yield Sighting(element=el, post=post, kind="amp", url_as_found=src)
-    for el, url, kind in oembed.frames(root, base_url):
+    for el, url, kind in page.frames:
         if _is_player(url):
             claimed.add(el)
             yield Sighting(element=el, post=identify(url), kind=kind, url_as_found=url)
-    yield from oembed.link_sightings(root, base_url, identify, claimed, _is_player, oembed.handle_in_url)
+    yield from oembed.link_sightings(page, DOMAINS, identify, claimed, _is_player, oembed.handle_in_url)
 
 
 def lookups(post: PostRef, settings: Settings) -> list[Lookup]:

@@ -24,10 +24,13 @@ from typing import Any, Iterator
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
+from archiver.platforms.page import Page
 from archiver.settings import Settings
 
 NAME = "vimeo"
 ENDPOINT = "vimeo.oembed"
+DOMAINS = ("vimeo.com",)
+TAGS = ("amp-vimeo", *oembed.FRAME_TAGS, "a")
 
 _ID = re.compile(r"^\d{4,12}$")
 _HASH = re.compile(r"^[0-9a-f]{6,20}$")
@@ -74,22 +77,22 @@ def _is_player(url: str) -> bool:
     return bool(found and found[2])
 
 
-def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
+def detect(page: Page) -> Iterator[Sighting]:
     """Player iframes (and lazy ones), amp-vimeo, then links (player links count as iframes)."""
     claimed: set[Any] = set()
-    for el, url, kind in oembed.frames(root, base_url):
+    for el, url, kind in page.frames:
         post = identify(url) if _is_player(url) else None
         if post:
             claimed.add(el)
             yield Sighting(element=el, post=post, kind=kind, url_as_found=url,
                            fallback_text=oembed.clean(el.get("title")))
-    for el in root.iter("amp-vimeo"):
+    for el in page.tagged("amp-vimeo"):
         vid = (el.get("data-videoid") or "").strip()
         if _ID.match(vid):
             claimed.add(el)
             yield Sighting(element=el, post=PostRef(NAME, vid, f"https://vimeo.com/{vid}"), kind="amp",
                            url_as_found=vid)
-    yield from oembed.link_sightings(root, base_url, identify, claimed, _is_player)
+    yield from oembed.link_sightings(page, DOMAINS, identify, claimed, _is_player)
 
 
 def lookups(post: PostRef, settings: Settings) -> list[Lookup]:

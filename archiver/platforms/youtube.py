@@ -24,10 +24,13 @@ from typing import Any, Iterator
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
+from archiver.platforms.page import Page
 from archiver.settings import Settings
 
 NAME = "youtube"
 ENDPOINT = "youtube.oembed"
+DOMAINS = ("youtube.com", "youtube-nocookie.com", "youtu.be")
+TAGS = ("lite-youtube", "amp-youtube", *oembed.FRAME_TAGS, "a")
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _HOSTS = {"youtube.com", "music.youtube.com", "gaming.youtube.com", "youtube-nocookie.com"}
@@ -84,29 +87,29 @@ def _title(el: Any) -> str | None:
     return title
 
 
-def detect(root: Any, base_url: str | None) -> Iterator[Sighting]:
+def detect(page: Page) -> Iterator[Sighting]:
     """Player iframes (src or lazy data-src), lite-youtube, amp-youtube, then plain links."""
     claimed: set[Any] = set()
-    for el, url, kind in oembed.frames(root, base_url):
+    for el, url, kind in page.frames:
         if not _is_player(url):
             continue
         post = identify(url)
         if post:
             claimed.add(el)
             yield Sighting(element=el, post=post, kind=kind, url_as_found=url, fallback_text=_title(el))
-    for el in root.iter("lite-youtube"):
+    for el in page.tagged("lite-youtube"):
         post = _ref(el.get("videoid"))
         if post:
             claimed.add(el)
             # a facade for the player iframe it becomes on click: reported as that iframe
             yield Sighting(element=el, post=post, kind="iframe", url_as_found=el.get("videoid"),
                            fallback_text=oembed.clean(el.get("playlabel")) or _title(el))
-    for el in root.iter("amp-youtube"):
+    for el in page.tagged("amp-youtube"):
         post = _ref(el.get("data-videoid"))
         if post:
             claimed.add(el)
             yield Sighting(element=el, post=post, kind="amp", url_as_found=el.get("data-videoid"))
-    yield from oembed.link_sightings(root, base_url, identify, claimed, _is_player)
+    yield from oembed.link_sightings(page, DOMAINS, identify, claimed, _is_player)
 
 
 def lookups(post: PostRef, settings: Settings) -> list[Lookup]:

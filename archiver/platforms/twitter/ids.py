@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 from archiver.models import PostRef
 
 NAME = "twitter"
+DOMAINS = ("twitter.com", "x.com")
+"""Where tweet URLs live (the platform protocol's ``DOMAINS``): every host ``parse_status`` accepts is under one."""
 
 # Hosts whose /<handle>/status/<id> paths are tweets (lower case, compared exactly).
 STATUS_HOSTS = frozenset(

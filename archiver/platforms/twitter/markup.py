@@ -1,8 +1,8 @@
 """How a tweet embed looks in an article's HTML, in every form found in the wild.
 
-``detect(root, base_url)`` reads one parsed lxml tree (the page, or markup that
-extraction re-parsed from a consent placeholder or an attribute) and yields one
-``Sighting`` per embed form it recognises. It walks the tree three times
+``detect(page)`` reads one parsed tree through its ``Page`` (the page, or markup
+that extraction re-parsed from a consent placeholder or an attribute) and
+yields one ``Sighting`` per embed form it recognises. It reads three things
 (embed tags, attribute wrappers, status links) and dispatches on what it finds.
 
 Forms (``shared/reference/PLATFORMS.md`` and ``shared/corpus/NOTES.md``):
@@ -43,9 +43,12 @@ from dataclasses import replace
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
 
+from lxml import etree
+
 from archiver.platforms.base import Sighting
 from archiver.platforms.oembed import in_noscript
 from archiver.platforms.oembed import text_of as _text
+from archiver.platforms.page import Page
 from archiver.platforms.twitter.ids import (
     HANDLE,
     StatusLink,
@@ -60,19 +63,32 @@ def _has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
-# Tags that carry a tweet by themselves; lxml's iter() finds them without XPath.
+# Tags that carry a tweet by themselves; the page collects them in its one walk.
 _TAGS = ("blockquote", "iframe", "amp-twitter", "figure", "script")
+TAGS = (*_TAGS, "a")
+"""What ``detect`` asks the page for (the platform protocol's ``TAGS``)."""
 # Publisher wrappers name the tweet in an attribute, on any tag. A union of
 # attribute steps is about twice as fast in libxml2 as one predicate with "or".
-_WRAPPER_ATTRS = tuple(
-    f"descendant-or-self::*/@{name}" for name in ("data-tweet-id", "data-tweetid", "data-embedded-url", "data-embed-id")
-)
+_WRAPPER_NAMES = ("data-tweet-id", "data-tweetid", "data-embedded-url", "data-embed-id")
+_WRAPPER_ATTRS = tuple(f"descendant-or-self::*/@{name}" for name in _WRAPPER_NAMES)
 _WRAPPERS = " | ".join(_WRAPPER_ATTRS)
+_WRAPPER_XPATH = etree.XPath(_WRAPPERS)
+# The attribute names in the page's bytes (any case: the parser lower-cases names,
+# and a name cannot hold a character reference). Most pages have none, and skip the XPath.
+_WRAPPER_MARKERS = (b"data-tweet", b"data-embed")
 # Markup inside a wrapper that speaks for the tweet itself.
-_INNER_EMBED = (
+_INNER_EMBED = etree.XPath(
     f".//blockquote[{_has_class('twitter-tweet')} or {_has_class('twitter-video')}]"
     " | .//iframe[@data-tweet-id] | .//amp-twitter"
 )
+# Compiled once: el.xpath(string) compiles its expression on every call.
+_TEXT_P = etree.XPath(".//p[@lang]")
+_P = etree.XPath(".//p")
+_IFRAMES = etree.XPath(".//iframe")
+_LINKS = etree.XPath(".//a[@href]")
+_BUZZFEED = {name: etree.XPath(f".//{tag}[{_has_class(name)}]") for tag, name in (
+    ("*", "subbuzz-tweet__username"), ("blockquote", "subbuzz-tweet__container"),
+    ("*", "subbuzz-tweet__display-name"), ("*", "subbuzz-tweet__text"))}
 _TWEET_CLASSES = frozenset({"twitter-tweet", "twitter-video"})
 _WP_CLASSES = frozenset({"is-provider-twitter", "wp-block-embed-twitter"})
 # The signature line: "— Name (@handle)"; the name never spans another dash.
@@ -87,34 +103,46 @@ _NOT_POST_CLASSES = frozenset(
 )
 
 
-def detect(root: Any, base_url: str | None = None) -> Iterator[Sighting]:
+def detect(page: Page) -> Iterator[Sighting]:
     """Every tweet embed in one parsed tree (extraction puts them in document order).
 
     Three cheap passes instead of one XPath with many predicates (libxml2's
     XPath is several times slower than lxml's tag iteration): tags that are
-    embeds by themselves, attribute-carrying wrappers, and status links.
-    ``base_url`` is unused: tweet markup carries absolute (or protocol-relative)
-    twitter.com URLs, and a relative link would point at the article's own site.
+    embeds by themselves, attribute-carrying wrappers (one XPath, when the
+    page's bytes name such an attribute), and status links. The
+    page's base URL is unused: tweet markup carries absolute (or
+    protocol-relative) twitter.com URLs, and a relative link would point at the
+    article's own site.
     """
-    for el in root.iter(*_TAGS):
+    embeds = []
+    for el in page.tagged(*_TAGS):
         sighting = _by_tag(el)
         if sighting is not None:
+            embeds.append(el)
             yield sighting
-    seen = set()
-    for attribute in root.xpath(_WRAPPERS):
-        el = attribute.getparent()
-        if el in seen:
-            continue
-        seen.add(el)
-        sighting = _by_attribute(el)
-        if sighting is not None:
-            yield sighting
-    for a in root.iter("a"):
-        href = a.get("href")
+    if page.mentions(*_WRAPPER_MARKERS):
+        seen = set()
+        for attribute in _WRAPPER_XPATH(page.root):
+            el = attribute.getparent()
+            if el in seen:
+                continue
+            seen.add(el)
+            sighting = _by_attribute(el)
+            if sighting is not None:
+                embeds.append(el)
+                yield sighting
+    covered = None  # the links inside the embeds above: they belong to the embed, never a post of their own
+    for a, href in page.hrefs:
         if href and "/status" in href:
-            sighting = _buzzfeed(a) if "subbuzz-tweet__created-at" in (a.get("class") or "") else _link(a)
+            if "subbuzz-tweet__created-at" in (a.get("class") or ""):
+                sighting = _buzzfeed(a)
+            else:
+                if covered is None:
+                    covered = {link for el in embeds for link in el.iter("a")}
+                sighting = _link(a) if a not in covered else None
             if sighting is not None:
                 yield sighting
+
 
 
 def _by_tag(el: Any) -> Sighting | None:
@@ -126,6 +154,8 @@ def _by_tag(el: Any) -> Sighting | None:
 
 def _read_tag(el: Any) -> Sighting | None:
     tag = el.tag
+    if tag == "script" and (el.get("src") is not None or "createTweet" not in (el.text or "")):
+        return None  # most scripts: what _script would say, without reading the class
     classes = set((el.get("class") or "").split())
     if classes & _NOT_POST_CLASSES:
         return None
@@ -166,8 +196,8 @@ def _blockquote(el: Any) -> Sighting | None:
         return None
     name, footer_handle = _signature(el)
     handle = footer_handle or link.handle
-    text_p = el.xpath(".//p[@lang]")
-    paragraphs = text_p or [p for p in el.xpath(".//p") if not _SIGNATURE.match(_text(p) or "")]
+    text_p = _TEXT_P(el)
+    paragraphs = text_p or [p for p in _P(el) if not _SIGNATURE.match(_text(p) or "")]
     date = _text(permalink) if permalink is not None else None
     return Sighting(
         element=el,
@@ -212,13 +242,13 @@ def _iframely(el: Any) -> Sighting | None:
     link = parse_status(url)
     if link is None:
         return None
-    kind = "iframe" if el.xpath(".//iframe") else "div"
+    kind = "iframe" if _IFRAMES(el) else "div"
     return _sighting(el, link, kind, url)
 
 
 def _wrapper(el: Any, raw: str | None) -> Sighting | None:
     """A publisher's wrapper that names the tweet in an attribute (``data-tweet-id`` ...)."""
-    if not is_tweet_id(raw) or el.xpath(_INNER_EMBED):
+    if not is_tweet_id(raw) or _INNER_EMBED(el):
         return None
     post_id = raw.strip()
     handle = next((link.handle for _, link in _status_links(el) if link.post_id == post_id and link.handle), None)
@@ -227,7 +257,7 @@ def _wrapper(el: Any, raw: str | None) -> Sighting | None:
 
 def _wordpress(el: Any) -> Sighting | None:
     """WordPress's embed block before (or without) the oEmbed HTML: the URL alone."""
-    if el.xpath(_INNER_EMBED):
+    if _INNER_EMBED(el):
         return None
     links = _status_links(el)
     if links:
@@ -248,17 +278,17 @@ def _buzzfeed(permalink: Any) -> Sighting | None:
     card = next((a for a in permalink.iterancestors("div") if "subbuzz-tweet" in (a.get("class") or "").split()), None)
     if link is None or card is None:
         return None
-    username = _text(_first(card, f".//*[{_has_class('subbuzz-tweet__username')}]"))
+    username = _text(_first(card, "subbuzz-tweet__username"))
     handle = link.handle or (username.lstrip("@") if is_handle((username or "").lstrip("@")) else None)
-    quote = _first(card, f".//blockquote[{_has_class('subbuzz-tweet__container')}]")
+    quote = _first(card, "subbuzz-tweet__container")
     return Sighting(
         element=quote if quote is not None else card,
         post=post_ref(link.post_id, handle),
         kind="blockquote",
         url_as_found=permalink.get("href"),
         author_handle=handle,
-        author_name=_text(_first(card, f".//*[{_has_class('subbuzz-tweet__display-name')}]")),
-        fallback_text=_text(_first(card, f".//*[{_has_class('subbuzz-tweet__text')}]")),
+        author_name=_text(_first(card, "subbuzz-tweet__display-name")),
+        fallback_text=_text(_first(card, "subbuzz-tweet__text")),
         shown_date=_text(permalink),
     )
 
@@ -288,7 +318,7 @@ def _sighting(el: Any, link: StatusLink, kind: str, url_as_found: str | None) ->
 
 def _status_links(el: Any) -> list[tuple[Any, StatusLink]]:
     found = []
-    for a in el.xpath(".//a[@href]"):
+    for a in _LINKS(el):
         link = parse_status(a.get("href"))
         if link is not None:
             found.append((a, link))
@@ -322,6 +352,7 @@ def _signature(el: Any) -> tuple[str | None, str | None]:
     return (name or None), handle
 
 
-def _first(el: Any, path: str) -> Any:
-    found = el.xpath(path)
+def _first(el: Any, name: str) -> Any:
+    """The first element under ``el`` with class ``name`` (a BuzzFeed card part)."""
+    found = _BUZZFEED[name](el)
     return found[0] if found else None
