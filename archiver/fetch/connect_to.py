@@ -26,6 +26,7 @@ import functools
 import select
 import socket
 import ssl
+import time
 from typing import Any, Iterable, Mapping
 
 import httpcore
@@ -174,6 +175,12 @@ class ConnectToTransport(httpx.AsyncBaseTransport):
 _HTTPCORE_1_0 = httpcore.__version__.startswith("1.0.")  # whose pool internals _Pool relies on
 
 
+def _outlived(connection: httpcore.AsyncConnectionInterface, now: float) -> bool:
+    """Past its keep-alive time, by the clock alone (httpcore 1.0's ``_expire_at``; no socket asked)."""
+    expire_at = getattr(getattr(connection, "_connection", None), "_expire_at", None)
+    return expire_at is not None and now > expire_at
+
+
 def _readable(sock: socket.socket | None) -> bool:
     """httpcore's idle-connection test (``is_readable``): data or EOF waiting on the socket."""
     fd = -1 if sock is None else sock.fileno()
@@ -281,35 +288,38 @@ class _Pool(httpcore.AsyncConnectionPool):
         self._mapped: dict[str, _Backend] = {}
 
     def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
-        """httpcore 1.0's assignment pass, its first loop in linear time (encode/httpx#3215).
+        """httpcore 1.0's assignment pass, in linear time and asking a socket only when it is reused.
 
-        httpcore decides whether to close an idle connection with
-        ``len([c.is_idle() for c in self._connections]) > max_keepalive``, i.e.
-        the number of connections, counted again for every idle connection
-        (quadratic in the pool's size, on every request's start and end). The
-        same test without the list, and the rest of the pass as httpcore has it
-        (the first connection that fits, not a list of all): which connections
-        are closed, reused or created is unchanged. (Not handing out again an
-        idle connection a request has not started on yet, encode/httpcore#1035's
-        other half, saved passes but opened more connections: no faster here.)
-        Another httpcore than 1.0 gets its own pass.
+        httpcore runs this pass on every request's start and end. Its version
+        counts the pool again for every idle connection (quadratic,
+        encode/httpx#3215) and asks every idle connection's socket whether the
+        server closed it (``has_expired``: one ``poll`` each, ~20 per request
+        event here). This one drops idle connections past their keep-alive
+        time by the clock alone, and asks the socket of an idle connection only
+        when it is about to be handed a request: one that the server closed is
+        then closed and the next one tried, so a dead connection is never
+        reused, as in httpcore. Otherwise the pass is httpcore's: the first
+        connection that fits, new connections up to the limit, the oldest idle
+        one closed when the pool is full. Another httpcore than 1.0 gets its own pass.
         """
         if not _HTTPCORE_1_0:
             return super()._assign_requests_to_connections()
         closing = []
         connections = self._connections
+        now = time.monotonic()
         for connection in list(connections):
             if connection.is_closed():
                 connections.remove(connection)
-            elif connection.has_expired():
+            elif connection.is_idle() and (_outlived(connection, now) or
+                                           len(connections) > self._max_keepalive_connections):
                 connections.remove(connection)
                 closing.append(connection)
-            elif connection.is_idle() and len(connections) > self._max_keepalive_connections:
+            elif not connection.is_idle() and connection.has_expired():  # no socket poll unless idle
                 connections.remove(connection)
                 closing.append(connection)
         for pool_request in [request for request in self._requests if request.is_queued()]:
             origin = pool_request.request.url.origin
-            available = next((c for c in connections if c.can_handle_request(origin) and c.is_available()), None)
+            available = self._reusable(origin, closing)
             if available is not None:
                 pool_request.assign_to_connection(available)
             elif len(connections) < self._max_connections:
@@ -325,6 +335,18 @@ class _Pool(httpcore.AsyncConnectionPool):
                     connections.append(connection)
                     pool_request.assign_to_connection(connection)
         return closing
+
+    def _reusable(self, origin: httpcore.Origin, closing: list) -> httpcore.AsyncConnectionInterface | None:
+        """The first connection that can take a request for ``origin``; idle ones the server closed are dropped."""
+        for connection in list(self._connections):
+            if not (connection.can_handle_request(origin) and connection.is_available()):
+                continue
+            if connection.is_idle() and connection.has_expired():  # the one socket poll: this one is reused
+                self._connections.remove(connection)
+                closing.append(connection)
+                continue
+            return connection
+        return None
 
     def create_connection(self, origin: httpcore.Origin) -> httpcore.AsyncConnectionInterface:
         scheme = origin.scheme.decode("ascii")
