@@ -1,8 +1,10 @@
 """The order of the stages, the run record and the summary: the whole job on one screen.
 
-    inputs -> queue (SQLite) -> capture (or the document in hand) -> store snapshot
-           -> [unchanged body: touch, done] -> extract (process pool) -> store embeds/links
+    inputs -> queue (SQLite, read a page at a time) -> capture (or the document in hand)
+           -> [new body: extract + pack it (process pool)] -> store snapshot
+           -> [unchanged body: touch, done] -> store embeds/links
            -> follow text embeds' short links -> resolve new posts -> store checks
+           (writes committed every COMMIT_EVERY seconds, queue marks included)
 
 One event loop, one writer (``Store``), a bounded number of workers taking items
 from the queue; extraction runs in worker processes so parsing does not starve
