@@ -18,7 +18,8 @@ route matches and ``root`` is given, the file ``root/<host>/<path>`` is served
 (``index.html`` for a directory), its type guessed from its name; else 404.
 
 Routes can change while the server runs (``set``, ``add``, ``remove``), so a test
-can let a tweet be deleted between two runs. ``requests`` lists what arrived.
+can let a tweet be deleted between two runs. ``requests`` lists what arrived;
+``peak_in_flight`` is the most requests it held at once (read, not yet answered).
 
 The manifest, ``routes.json`` (read by ``load_manifest(directory)``), is a JSON
 list of objects, in priority order::
@@ -97,6 +98,8 @@ class Mirror:
         self._lock = threading.Lock()
         self._routes: list[list] = []  # [route, answers left or None]
         self._requests: list[Received] = []
+        self._in_flight = 0
+        self.peak_in_flight = 0  # the most requests it was answering at once
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._origin: str | None = None
@@ -157,6 +160,11 @@ class Mirror:
     def _record(self, received: Received) -> None:
         with self._lock:
             self._requests.append(received)
+
+    def _answering(self, change: int) -> None:
+        with self._lock:
+            self._in_flight += change
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -312,6 +320,21 @@ def _handler_for(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _answer(self) -> None:
+            # counted from the request read to the first byte of the answer: within the client's
+            # own span of the exchange, so a peak above the client's limit is the client's doing
+            self._counted = True
+            mirror._answering(+1)
+            try:
+                self._answer_request()
+            finally:
+                self._uncount()
+
+        def _uncount(self) -> None:
+            if self._counted:
+                self._counted = False
+                mirror._answering(-1)
+
+        def _answer_request(self) -> None:
             host = self.headers.get("Host", "")
             length = int(self.headers.get("Content-Length") or 0)
             if length:
@@ -335,6 +358,7 @@ def _handler_for(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
             self._send(route.status, headers, body, route.chunk_delay)
 
         def _send(self, status: int, headers: Mapping[str, str], body: bytes, chunk_delay: float) -> None:
+            self._uncount()
             self.send_response(status)
             for name, value in headers.items():
                 if name.lower() != "content-length":

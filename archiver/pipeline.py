@@ -8,9 +8,10 @@
 
 One event loop, one writer (``Store``), a bounded number of workers taking items
 from the queue; extraction runs in worker processes so parsing does not starve
-fetching. SIGINT and SIGTERM stop taking new items, let the items in flight
-finish and mark the run interrupted; SIGKILL leaves unfinished items pending in
-the queue for the next run.
+fetching, and platform lookups in the resolver process (``resolver.py``). SIGINT
+and SIGTERM stop taking new items, let the items in flight finish and mark the
+run interrupted; SIGKILL leaves unfinished items pending in the queue for the
+next run.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import asyncio
 import collections
 import contextlib
 import functools
-import multiprocessing
 import os
 import signal
 import socket
@@ -36,13 +36,14 @@ from archiver.extract import extract_document
 from archiver.fetch.client import ClientPool
 from archiver.fetch.robots import Robots
 from archiver.models import Capture, Embed, Exchange, Extraction, PostRef
-from archiver.resolve import Resolution, resolve
+from archiver.resolver import LocalResolver, ResolveError, ResolverProcess, Resolved, make_resolver, save_resolved
 from archiver.settings import Settings
 from archiver.sources import ArticleInput, BadInput, Document
 from archiver.sources.local import Gathered
 from archiver.store import Queue, QueueItem, Store, open_db
 from archiver.store.writer import PackedBody, pack_body
 from archiver.store.lock import RunLock
+from archiver.workers import context as workers_context
 
 COMMIT_EVERY = 0.5
 """Seconds of a crawl's writes committed together (``Store.batched``) instead of ~20 commits per article,
@@ -126,6 +127,7 @@ class Crawl:
         self.on_article = on_article or (lambda: None)
         self.stopping = False
         self.robots: Robots | None = None  # articles, short links, feeds, sitemaps; not platform APIs
+        self.resolver: ResolverProcess | LocalResolver | None = None  # where posts are resolved (``run``)
 
     def stop(self) -> None:
         """Stop taking new items; the ones in flight finish."""
@@ -135,8 +137,9 @@ class Crawl:
                   since: datetime | None = None) -> RunReport:
         """Discover articles from feeds and sitemaps, then work the queue (leftovers first)."""
         with stop_on_signals(self.stop):
-            async with ClientPool(self.settings) as pool:
+            async with ClientPool(self.settings) as pool, make_resolver(pool, self.settings) as resolver:
                 self.robots = Robots(pool, record=self._record_robots, ignore=self.settings.ignore_robots)
+                self.resolver = resolver
                 if feeds or sitemaps:
                     gathered = Gathered()
                     await discover(pool, self.store, Discovery(self.run_id, since), list(feeds), list(sitemaps),
@@ -213,7 +216,7 @@ class Crawl:
         posts = self.store.record_extraction(article_id, fetch_id, self.run_id, extraction)
         counts["embeds"] += len(extraction.embeds)
         counts["links"] += len(extraction.links)
-        await self.resolve_posts(pool, posts)
+        await self.resolve_posts(posts)
         return article_id, None
 
     async def _extract(self, final: Exchange, media: str, *, pack: bool) -> tuple[PackedBody | None, Extraction]:
@@ -245,30 +248,35 @@ class Crawl:
                     return post
         return None
 
-    async def resolve_posts(self, pool: ClientPool, posts: list[PostRef]) -> None:
-        """Check the posts never checked before that no other worker of this run has claimed."""
+    async def resolve_posts(self, posts: list[PostRef]) -> None:
+        """Check the posts never checked before that no other worker of this run has claimed.
+
+        Every post's lookups are stored, even when another post failed; the first failure is raised after.
+        """
         unchecked = self.store.unchecked(p.key for p in posts)
         todo = [p for p in posts if p.key in unchecked and p.key not in self.claimed]
         keys = [p.key for p in todo]
         self.claimed.update(keys)
+        failed: ResolveError | None = None
         try:
-            results = await asyncio.gather(*(resolve(pool, p, self.settings, self._recorder(p)) for p in todo))
-            for res in results:
-                self._save(res)
+            outcomes = await asyncio.gather(*(self.resolver.resolve(p) for p in todo), return_exceptions=True)
+            for outcome in outcomes:
+                try:
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+                    self._save(outcome)
+                except ResolveError as exc:
+                    failed = failed or exc
         finally:  # once saved, a post is checked (``unchecked`` says so): only those in flight stay claimed
             self.claimed.difference_update(keys)
+        if failed is not None:
+            raise failed
 
     def _record_robots(self, cap: Capture) -> int:
         return self.store.save_capture(cap, self.run_id, "robots")
 
-    def _recorder(self, post: PostRef):
-        def record(cap: Capture, endpoint: str) -> int:
-            return self.store.save_capture(cap, self.run_id, "lookup", endpoint=endpoint, post_key=post.key)
-        return record
-
-    def _save(self, res: Resolution) -> None:
-        self.store.save_check(res.post, res.check, self.run_id, list(res.fetch_ids), res.deciding_fetch_id,
-                              res.content_sha256)
+    def _save(self, resolved: Resolved) -> None:
+        res = save_resolved(self.store, self.run_id, resolved)
         self.report.counts["posts_checked"] += 1
         self.report.counts[f"status:{res.check.status.value}"] += 1
 
@@ -302,7 +310,7 @@ def make_executor(workers: int) -> Executor | None:
     """The process pool extraction runs in; None runs it in a thread of this process."""
     if workers <= 0:
         return None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=workers_context())
 
 
 @contextlib.contextmanager

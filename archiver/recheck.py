@@ -25,9 +25,9 @@ from typing import Callable, Iterable
 from archiver import platforms
 from archiver.errors import UsageError
 from archiver.fetch.client import ClientPool
-from archiver.models import Capture, PostRef, Status
+from archiver.models import PostRef, Status
 from archiver.pipeline import closing_run, stop_on_signals
-from archiver.resolve import resolve
+from archiver.resolver import LocalResolver, ResolverProcess, make_resolver, save_resolved
 from archiver.settings import Settings
 from archiver.store import Store
 
@@ -113,31 +113,26 @@ class Recheck:
         for post in posts:
             work.put_nowait(post)
         with stop_on_signals(self.stop):
-            async with ClientPool(self.settings) as pool:
+            async with ClientPool(self.settings) as pool, make_resolver(pool, self.settings) as resolver:
                 workers = min(self.settings.concurrency, max(1, len(posts)))
-                await asyncio.gather(*(self._worker(pool, work) for _ in range(workers)))
+                await asyncio.gather(*(self._worker(resolver, work) for _ in range(workers)))
         return self.report
 
-    async def _worker(self, pool: ClientPool, work: asyncio.Queue[PostRef]) -> None:
+    async def _worker(self, resolver: ResolverProcess | LocalResolver, work: asyncio.Queue[PostRef]) -> None:
         while not self.stopping:
             try:
                 post = work.get_nowait()
             except asyncio.QueueEmpty:
                 return
             try:
-                await self.check(pool, post)
+                await self.check(resolver, post)
             except Exception as exc:  # a bug on one post must not cost the others: report it, go on
                 self.report.counts["failed"] += 1
                 self.report.failures.append(f"{post.key}: internal error: {type(exc).__name__}: {exc}")
             self.on_post()
 
-    async def check(self, pool: ClientPool, post: PostRef) -> None:
-        def record(cap: Capture, endpoint: str) -> int:
-            return self.store.save_capture(cap, self.run_id, "lookup", endpoint=endpoint, post_key=post.key)
-
-        res = await resolve(pool, post, self.settings, record)
-        self.store.save_check(res.post, res.check, self.run_id, list(res.fetch_ids), res.deciding_fetch_id,
-                              res.content_sha256)
+    async def check(self, resolver: ResolverProcess | LocalResolver, post: PostRef) -> None:
+        res = save_resolved(self.store, self.run_id, await resolver.resolve(post))
         self.report.counts["posts_checked"] += 1
         self.report.counts[f"status:{res.check.status.value}"] += 1
         if res.check.status is Status.ERROR:

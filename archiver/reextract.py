@@ -40,6 +40,7 @@ from archiver.fetch.client import ClientPool
 from archiver.models import Embed, Extraction, PostRef
 from archiver.pipeline import Crawl, closing_run, make_executor, media_of_type
 from archiver.recheck import check_platforms
+from archiver.resolver import make_resolver
 from archiver.settings import Settings
 from archiver.store import Store, embed_key, read_body
 from archiver.store.history import retract_missing
@@ -218,9 +219,10 @@ def _stop_flag(flag: list[bool]) -> Iterator[None]:
 
 
 async def _resolve_new(crawl: Crawl, posts: list[PostRef]) -> None:
-    async with ClientPool(crawl.settings) as pool:
+    async with ClientPool(crawl.settings) as pool, make_resolver(pool, crawl.settings) as resolver:
+        crawl.resolver = resolver
         for start in range(0, len(posts), RESOLVE_BATCH):
-            await crawl.resolve_posts(pool, posts[start:start + RESOLVE_BATCH])
+            await crawl.resolve_posts(posts[start:start + RESOLVE_BATCH])
 
 
 def run_reextract(settings: Settings, store: Store, command: list[str], *, since: str | None = None,

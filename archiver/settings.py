@@ -30,6 +30,7 @@ DEFAULT_BACKOFF = 1.0  # seconds, doubled per attempt, with jitter
 DEFAULT_CLIENTS = 8  # httpx clients the pool spreads origins over (see docs/architecture.md)
 DEFAULT_REFRESH_AFTER = 20 * 3600.0  # seconds: an article fetched more recently is not fetched again
 DEFAULT_EXTRACT_WORKERS = 1  # processes that parse pages beside the event loop (0: a thread instead)
+DEFAULT_RESOLVER_PROCESS = True  # platform lookups in a process of their own (False: in the event loop)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Settings:
     backoff: float = DEFAULT_BACKOFF
     clients: int = DEFAULT_CLIENTS
     extract_workers: int = DEFAULT_EXTRACT_WORKERS
+    resolver_process: bool = DEFAULT_RESOLVER_PROCESS
     refresh_after: float = DEFAULT_REFRESH_AFTER  # seconds; a duration such as "20h" in files and variables
     allow_private: bool = False
     ignore_robots: bool = False  # fetch what robots.txt disallows (recorded in runs.settings)

@@ -32,10 +32,11 @@ exchange has ``error`` set, plus the exception for the retry decision.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import http.cookiejar
 import time
-from typing import Iterable, NamedTuple
+from typing import AsyncIterator, Iterable, NamedTuple
 
 import httpx
 
@@ -155,6 +156,7 @@ class ClientPool:
         self.sleep = sleep
         self.pacer = pacer or Pacer(settings.per_host_concurrency, settings.per_host_delay, sleep=sleep)
         self._semaphore = asyncio.Semaphore(settings.concurrency)
+        self._taking = asyncio.Lock()  # ``slots``: one taker of several slots at a time, so two never deadlock
         if transport is None:
             ssl_context = httpx.create_ssl_context()  # one, shared: each costs ms
             self.transports: tuple[httpx.AsyncBaseTransport, ...] = tuple(
@@ -184,6 +186,26 @@ class ClientPool:
     async def aclose(self) -> None:
         for client in self.clients:
             await client.aclose()
+
+    @contextlib.asynccontextmanager
+    async def slots(self, count: int) -> AsyncIterator[None]:
+        """Hold ``count`` request slots (of ``--concurrency``) for requests sent elsewhere (the resolver process).
+
+        Taken all together, under a lock: two takers holding part of what each
+        needs could otherwise wait for each other forever. Never more than the
+        concurrency, so a post with more lookups than that still goes.
+        """
+        count = min(count, self.settings.concurrency)
+        taken = 0
+        try:
+            async with self._taking:
+                for _ in range(count):
+                    await self._semaphore.acquire()
+                    taken += 1
+            yield
+        finally:
+            for _ in range(taken):
+                self._semaphore.release()
 
     def index_for(self, url: str | httpx.URL) -> int:
         """The home client of ``url``: a function of its origin only."""

@@ -1,0 +1,260 @@
+"""Where posts are resolved: in this event loop, or in the resolver process on the other core.
+
+A crawl's platform lookups are most of its requests (8 of 9 in the benchmark's
+articles), and an httpx request costs about a millisecond of Python on the event
+loop, which also fetches pages, writes the archive and hands pages to the
+extraction process. So by default (``settings.resolver_process``) posts are
+resolved in a process of their own, with its own event loop, connections and
+pacing, while this process keeps the queue, the article fetches and the one
+writer (docs/architecture.md):
+
+    event loop --(PostRef)--> resolver process: resolve(), lookups over its own ClientPool
+    event loop <--(Resolved: the verdict + every capture)-- resolver process
+
+Both kinds of resolver give back a ``Resolved``: the captures in the order they
+were made, and the ``Resolution`` whose fetch ids are indexes into that list.
+``save_resolved`` stores the captures (their real fetch ids) and then the check,
+so the one writer stays this process's ``Store``, and a lookup is stored even
+when resolving the post failed.
+
+Limits hold across the two processes: before a post goes to the resolver
+process, this process takes one of its ``ClientPool``'s request slots per lookup
+(``ClientPool.slots``), so ``--concurrency`` bounds the requests in flight in
+both. Pacing is per process: article hosts are fetched here, platform endpoints
+there; a host fetched by both (an article on a platform's API host) is paced by
+each separately. The resolver process ignores SIGINT and SIGTERM (this process
+decides when the work ends and waits for the lookups in flight) and exits when
+its socket closes, so a killed crawl does not leave it behind. If it dies,
+the posts it had are failed with the reason and the rest are resolved here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import pickle
+import signal
+import socket
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+from archiver import platforms, workers
+from archiver.fetch.client import ClientPool
+from archiver.models import Capture, PostRef
+from archiver.resolve import Resolution, resolve
+from archiver.settings import Settings
+from archiver.store import Store
+
+_FRAME = struct.Struct("!Q")  # each message: its length, then the pickle
+
+
+class ResolveError(Exception):
+    """Resolving a post failed on a bug or a lost resolver process; what it fetched is stored."""
+
+
+@dataclass
+class Resolved:
+    """One post's resolution as made, before it is stored: fetch ids are indexes into ``captures``."""
+
+    post: PostRef
+    resolution: Resolution | None
+    captures: list[tuple[Capture, str]] = field(default_factory=list)  # (capture, endpoint), in order
+    error: str | None = None  # why there is no resolution
+
+
+def save_resolved(store: Store, run_id: int, resolved: Resolved) -> Resolution:
+    """Store the lookups, then the check with their real fetch ids; ResolveError when it failed."""
+    post = resolved.post
+    ids = [store.save_capture(cap, run_id, "lookup", endpoint=endpoint, post_key=post.key)
+           for cap, endpoint in resolved.captures]
+    res = resolved.resolution
+    if res is None:
+        raise ResolveError(resolved.error or "no resolution")
+    res = Resolution(res.post, res.check, tuple(ids[i] for i in res.fetch_ids),
+                     None if res.deciding_fetch_id is None else ids[res.deciding_fetch_id], res.content_sha256)
+    store.save_check(res.post, res.check, run_id, list(res.fetch_ids), res.deciding_fetch_id, res.content_sha256)
+    return res
+
+
+async def resolve_here(pool: ClientPool, post: PostRef, settings: Settings) -> Resolved:
+    """Resolve ``post`` in this event loop, keeping its captures for ``save_resolved``."""
+    resolved = Resolved(post, None)
+
+    def record(cap: Capture, endpoint: str) -> int:
+        resolved.captures.append((cap, endpoint))
+        return len(resolved.captures) - 1
+
+    try:
+        resolved.resolution = await resolve(pool, post, settings, record)
+    except Exception as exc:  # a bug on one post: its captures are still stored
+        resolved.error = f"{type(exc).__name__}: {exc}"
+    return resolved
+
+
+class LocalResolver:
+    """Posts resolved in this event loop, over the caller's pool."""
+
+    def __init__(self, pool: ClientPool, settings: Settings) -> None:
+        self.pool = pool
+        self.settings = settings
+
+    async def __aenter__(self) -> LocalResolver:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        pass
+
+    async def resolve(self, post: PostRef) -> Resolved:
+        return await resolve_here(self.pool, post, self.settings)
+
+
+def lookups_of(post: PostRef, settings: Settings) -> int:
+    """How many requests one round of ``post``'s lookups makes at once (0 for an unknown platform)."""
+    try:
+        return len(platforms.get(post.platform).lookups(post, settings))
+    except KeyError:
+        return 0
+
+
+class ResolverProcess:
+    """Posts resolved in a process of its own; used as ``async with`` around the work."""
+
+    def __init__(self, pool: ClientPool, settings: Settings) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.local = LocalResolver(pool, settings)  # once the process is gone
+        self._process: Any = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task | None = None
+        self._waiting: dict[int, asyncio.Future[Resolved]] = {}
+        self._ids = itertools.count()
+        self.gone: str | None = None  # why the process is no longer there
+
+    async def __aenter__(self) -> ResolverProcess:
+        ours, theirs = socket.socketpair()
+        try:
+            self._process = workers.context().Process(target=_serve, args=(theirs, self.settings),
+                                            name="archiver-resolver", daemon=True)
+            self._process.start()  # the socket is handed over (duplicated) as the process starts
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        reader, self._writer = await asyncio.open_connection(sock=ours)
+        self._reader_task = asyncio.create_task(self._read(reader))
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._writer is not None:
+            self._writer.close()  # the process sees the end of its input and exits
+            try:
+                await self._writer.wait_closed()
+            except OSError:
+                pass
+        if self._reader_task is not None:
+            self._reader_task.cancel()
+            await asyncio.gather(self._reader_task, return_exceptions=True)
+        if self._process is not None:
+            await asyncio.to_thread(self._process.join, 10)
+            if self._process.is_alive():
+                self._process.kill()
+                await asyncio.to_thread(self._process.join)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def kill(self) -> None:
+        """End the process at once (SIGKILL): what a crash looks like from here."""
+        if self._process is not None:
+            self._process.kill()
+
+    async def resolve(self, post: PostRef) -> Resolved:
+        if self.gone is not None:
+            return await self.local.resolve(post)
+        async with self.pool.slots(lookups_of(post, self.settings)):
+            key = next(self._ids)
+            future = asyncio.get_running_loop().create_future()
+            self._waiting[key] = future
+            try:
+                _send(self._writer, (key, post))
+                await self._writer.drain()
+            except OSError as exc:
+                self._waiting.pop(key, None)
+                self._lost(f"cannot reach the resolver process: {exc}")
+                return await self.local.resolve(post)
+            return await future
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                key, resolved = await _receive(reader)
+                future = self._waiting.pop(key, None)
+                if future is not None and not future.done():
+                    future.set_result(resolved)
+        except (asyncio.IncompleteReadError, OSError):
+            code = self._process.exitcode if self._process is not None else None
+            self._lost("the resolver process exited" + (f" (exit code {code})" if code is not None else ""))
+
+    def _lost(self, why: str) -> None:
+        """The process is gone: the posts it had fail with ``why``; later ones are resolved here."""
+        self.gone = why
+        waiting, self._waiting = self._waiting, {}
+        for key, future in waiting.items():
+            if not future.done():
+                future.set_exception(ResolveError(why))
+
+
+def _send(writer: asyncio.StreamWriter, message: object) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    writer.write(_FRAME.pack(len(data)) + data)
+
+
+async def _receive(reader: asyncio.StreamReader) -> Any:
+    (size,) = _FRAME.unpack(await reader.readexactly(_FRAME.size))
+    return pickle.loads(await reader.readexactly(size))
+
+
+def _serve(sock: socket.socket, settings: Settings) -> None:
+    """The resolver process: resolve each post it is sent, send back what came of it, until its input ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl's process decides when the work ends
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    asyncio.run(_serve_loop(sock, settings))
+
+
+async def _serve_loop(sock: socket.socket, settings: Settings) -> None:
+    reader, writer = await asyncio.open_connection(sock=sock)
+    tasks: set[asyncio.Task] = set()
+
+    async def one(key: int, post: PostRef) -> None:
+        resolved = await resolve_here(pool, post, settings)
+        try:
+            _send(writer, (key, resolved))
+            await writer.drain()
+        except OSError:  # the crawl is gone; nothing to tell
+            pass
+
+    async with ClientPool(settings) as pool:
+        try:
+            while True:
+                key, post = await _receive(reader)
+                task = asyncio.create_task(one(key, post))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+        except (asyncio.IncompleteReadError, OSError):  # input ended: done, or the crawl was killed
+            pass
+        for task in list(tasks):  # nobody is left to read their answers
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    writer.close()
+
+
+def make_resolver(pool: ClientPool, settings: Settings) -> ResolverProcess | LocalResolver:
+    """The resolver process when ``settings.resolver_process``, else this event loop."""
+    return ResolverProcess(pool, settings) if settings.resolver_process else LocalResolver(pool, settings)
