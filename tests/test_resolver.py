@@ -165,3 +165,38 @@ def test_local_resolver_keeps_what_it_fetched_when_resolving_raises(monkeypatch)
         resolved = asyncio.run(go(settings_for(mirror)))
     assert resolved.resolution is None and resolved.error == "ValueError: classifier bug"
     assert len(resolved.captures) == 2
+
+
+def test_lent_slots_go_to_waiting_requests_and_back_when_none_waits():
+    from archiver.resolver import LentSlots
+
+    async def go() -> list:
+        sent: list = []
+        slots = LentSlots(sent.append)
+        order: list[str] = []
+
+        async def request(name: str, hold: asyncio.Event) -> None:
+            async with slots:
+                order.append(name)
+                await hold.wait()
+
+        first, second, third = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        tasks = [asyncio.create_task(request(n, e)) for n, e in (("a", first), ("b", second), ("c", third))]
+        await asyncio.sleep(0)
+        assert sent == [("need", 1)] * 3 and order == []  # nothing runs before a slot is lent
+        slots.lend(1)
+        await asyncio.sleep(0)
+        assert order == ["a"]
+        first.set()  # a's slot goes on to b, with no message
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert order == ["a", "b"] and sent == [("need", 1)] * 3
+        tasks[2].cancel()  # c gives up waiting: nothing leaks
+        await asyncio.sleep(0)
+        second.set()  # b's slot: nobody waits, so it goes back
+        await asyncio.gather(*tasks, return_exceptions=True)
+        slots.lend(1)  # lent for c, who is gone: straight back
+        return sent
+
+    sent = asyncio.run(go())
+    assert sent == [("need", 1)] * 3 + [("back", 1)] * 2

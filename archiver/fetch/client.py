@@ -32,11 +32,10 @@ exchange has ``error`` set, plus the exception for the retry decision.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import http.cookiejar
 import time
-from typing import AsyncIterator, Iterable, NamedTuple
+from typing import AsyncContextManager, Iterable, NamedTuple
 
 import httpx
 
@@ -51,6 +50,7 @@ from archiver.models import Exchange
 from archiver.settings import Settings
 
 Headers = Iterable[tuple[str, str]]
+Limit = AsyncContextManager[object]  # the request slots: an asyncio.Semaphore, or resolver.LentSlots
 _FIXED_HEADERS = frozenset({"user-agent", "host"})
 SPREAD_AT = 4  # requests in flight to one origin per client before the next client takes more
 
@@ -132,7 +132,8 @@ class ClientPool:
 
     ``async with ClientPool(settings) as pool: attempt = await pool.fetch(url)``.
     ``transport`` (shared by every client) replaces the network for unit tests;
-    ``pacer``, ``guard``, ``retry`` and ``sleep`` are injectable for the same reason.
+    ``pacer``, ``guard``, ``retry`` and ``sleep`` are injectable for the same reason;
+    ``limit``, the request slots, too: the resolver process's are lent by the crawl's.
     """
 
     def __init__(
@@ -144,6 +145,7 @@ class ClientPool:
         guard: Guard | None = None,
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
+        limit: Limit | None = None,
     ) -> None:
         if settings.clients < 1:
             raise ValueError(f"clients must be at least 1, not {settings.clients}")
@@ -155,8 +157,8 @@ class ClientPool:
         self.retry = retry or RetryPolicy.from_settings(settings)
         self.sleep = sleep
         self.pacer = pacer or Pacer(settings.per_host_concurrency, settings.per_host_delay, sleep=sleep)
-        self._semaphore = asyncio.Semaphore(settings.concurrency)
-        self._taking = asyncio.Lock()  # ``slots``: one taker of several slots at a time, so two never deadlock
+        # the request slots (``--concurrency``); another process's requests can hold some (resolver.py)
+        self.limit: Limit = limit if limit is not None else asyncio.Semaphore(settings.concurrency)
         if transport is None:
             ssl_context = httpx.create_ssl_context()  # one, shared: each costs ms
             self.transports: tuple[httpx.AsyncBaseTransport, ...] = tuple(
@@ -186,26 +188,6 @@ class ClientPool:
     async def aclose(self) -> None:
         for client in self.clients:
             await client.aclose()
-
-    @contextlib.asynccontextmanager
-    async def slots(self, count: int) -> AsyncIterator[None]:
-        """Hold ``count`` request slots (of ``--concurrency``) for requests sent elsewhere (the resolver process).
-
-        Taken all together, under a lock: two takers holding part of what each
-        needs could otherwise wait for each other forever. Never more than the
-        concurrency, so a post with more lookups than that still goes.
-        """
-        count = min(count, self.settings.concurrency)
-        taken = 0
-        try:
-            async with self._taking:
-                for _ in range(count):
-                    await self._semaphore.acquire()
-                    taken += 1
-            yield
-        finally:
-            for _ in range(taken):
-                self._semaphore.release()
 
     def index_for(self, url: str | httpx.URL) -> int:
         """The home client of ``url``: a function of its origin only."""
@@ -242,7 +224,7 @@ class ClientPool:
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as exc:
             error = FetchError(f"invalid URL {url!r}: {' '.join(str(exc).split())}")
             return Attempt(unsent(url, method, str(error)), error)
-        async with self.pacer.slot(request.url.host), self._semaphore:
+        async with self.pacer.slot(request.url.host), self.limit:
             # the clients differ only by their connections: any one can send what another built
             busy = self._in_flight.get(origin, 0)
             self._in_flight[origin] = busy + 1
