@@ -155,3 +155,27 @@ def test_fts_reindexes_a_row_only_when_an_indexed_column_changes(path):
     store.commit()
     found = store.db.execute("select rowid from articles_fts where articles_fts match 'ballots'").fetchall()
     assert found == [(article_id,)]
+
+
+def test_a_batch_checkpoints_the_wal_from_its_own_thread_not_in_a_commit(path):
+    """Inside a batch the writer never checkpoints; the committed pages still reach the database file."""
+    import os
+    import random
+
+    store = Store(open_db(path))
+    run_id = store.start_run(["test"], {})
+    store.commit()
+    size_before = os.path.getsize(path)
+    noise = random.Random(7)
+    with store.batched(0.05):
+        assert store.conn.execute("pragma wal_autocheckpoint").fetchone()[0] == 0
+        for n in range(40):  # ~2.6 MB of incompressible bodies: ~640 pages in the WAL
+            body = noise.randbytes(64 * 1024)
+            store.save_capture(Capture(f"https://a.test/{n}", (exchange(f"https://a.test/{n}", body),)), run_id,
+                               "article")
+            time.sleep(0.01)
+        time.sleep(1.5)  # a few of the checkpointer's rounds (every 0.5 s)
+        size_during = os.path.getsize(path)
+    assert store.conn.execute("pragma wal_autocheckpoint").fetchone()[0] == 1000  # the writer's own, back
+    assert size_during > size_before + 2_000_000  # the pages left the WAL for the file while the batch ran
+    assert on_disk(path, "select count(*) from bodies") == 40

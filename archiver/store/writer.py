@@ -38,6 +38,7 @@ from sqlite_utils.db import NotFoundError
 
 from archiver import __version__
 from archiver.clock import utc_now
+from archiver.store.db import Checkpointer
 from archiver.models import Capture, Check, Embed, Exchange, Extraction, PostRef, Status
 from archiver.store import history
 
@@ -204,15 +205,19 @@ class Store:
 
     @contextlib.contextmanager
     def batched(self, seconds: float) -> Iterator[Store]:
-        """Group the writes of every ``seconds`` into one commit (see the module docstring); commits on exit."""
+        """Group the writes of every ``seconds`` into one commit (see the module docstring); commits on exit.
+
+        Meanwhile the WAL is checkpointed from another thread (``db.Checkpointer``), not inside a commit.
+        """
         previous, self._batch = self._batch, seconds
         self._due = time.monotonic() + seconds
-        try:
-            yield self
-        finally:
-            self._batch = previous
-            if self._depth == 0:
-                self.commit()
+        with Checkpointer(self.conn):
+            try:
+                yield self
+            finally:
+                self._batch = previous
+                if self._depth == 0:
+                    self.commit()
 
     def _update(self, table: str, key_column: str, key: Any, fields: dict[str, Any]) -> None:
         """``update table set fields where key_column = key``; NotFoundError when there is no such row.
