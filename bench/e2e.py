@@ -15,7 +15,7 @@ Measured: wall time of the crawl process (start to exit, so start-up and the
 final writes count), requests as counted by the server, CPU of archiver's whole
 process tree (main process from ``wait4``, extraction workers sampled from
 /proc because the forkserver that owns them is never reaped by archiver), peak
-RSS (main process ``ru_maxrss``, and the largest summed RSS of the tree), and
+RSS (main process ``ru_maxrss``), the largest summed PSS and RSS of the tree, and
 the database size. Then the database is checked against what the synthetic web
 holds (embeds, posts, deleted tweets), so a fast but wrong crawl cannot pass.
 """
@@ -56,6 +56,7 @@ class E2EResult:
     main_maxrss_mb: float
     worker_maxrss_mb: float
     tree_peak_rss_mb: float
+    tree_peak_pss_mb: float
     db_bytes: int
     returncode: int
     counts: dict = field(default_factory=dict)
@@ -244,6 +245,7 @@ def run(n: int, workdir: Path, *, concurrency: int = 64, latency: float = 0.1, h
         main_maxrss_mb=usage.ru_maxrss / 1024,
         worker_maxrss_mb=max([v for k, v in hwm.items() if k == "worker"] or [0]) / 1024,
         tree_peak_rss_mb=sampler.peak_tree_rss / 2**20,
+        tree_peak_pss_mb=sampler.peak_tree_pss / 2**20,
         db_bytes=db_bytes,
         returncode=child.returncode,
         counts=db_counts(db) if db.exists() else {},

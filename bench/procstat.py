@@ -4,7 +4,11 @@
 grandchildren under a forkserver that the main process never reaps, so their
 CPU would be missing from it. ``TreeSampler`` walks the tree every ``interval``
 seconds and keeps, per process, the last CPU time and the peak resident set
-(``VmHWM``) it saw, and the peak of the tree's summed RSS.
+(``VmHWM``) it saw, and the peaks of the tree's summed RSS and summed PSS. The
+workers are forked from a forkserver that has imported what they need, so
+their RSS counts the pages they share with it (and with each other) once per
+process; PSS counts each shared page once, split among its sharers, and its
+sum over the tree is the memory the tree really holds.
 """
 
 from __future__ import annotations
@@ -72,6 +76,18 @@ def _hwm_kb(pid: int) -> int:
     return 0
 
 
+def _pss(pid: int) -> int:
+    """Proportional set size in bytes (0 when the kernel does not say)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def _role(pid: int, root: int) -> str:
     if pid == root:
         return "main"
@@ -93,6 +109,7 @@ class TreeSampler:
         self.interval = interval
         self.procs: dict[int, Proc] = {}
         self.peak_tree_rss = 0
+        self.peak_tree_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sampler", daemon=True)
         self.t0 = time.monotonic()
@@ -106,7 +123,7 @@ class TreeSampler:
         self._thread.join()
 
     def sample(self) -> None:
-        total = 0
+        total = pss = 0
         now = time.monotonic() - self.t0
         for pid in tree(self.root):
             st = _stat(pid)
@@ -119,7 +136,9 @@ class TreeSampler:
             proc.hwm_kb = max(proc.hwm_kb, _hwm_kb(pid))
             proc.samples.append((now, st[0]))
             total += st[1]
+            pss += _pss(pid)
         self.peak_tree_rss = max(self.peak_tree_rss, total)
+        self.peak_tree_pss = max(self.peak_tree_pss, pss)
 
     def _run(self) -> None:
         while not self._stop.is_set():

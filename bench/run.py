@@ -128,14 +128,14 @@ def e2e_section(results: list[e2e.E2EResult], args) -> str:
             f"{r.ratio:.2f}",
             f"{r.cpu / done * 1000:.1f} ({r.main_cpu / done * 1000:.1f} + {r.worker_cpu / done * 1000:.1f})",
             f"{r.cpu / r.wall:.2f} ({r.main_cpu / r.wall:.2f})",
-            f"{r.main_maxrss_mb:.0f} / {r.tree_peak_rss_mb:.0f}",
+            f"{r.main_maxrss_mb:.0f} / {r.tree_peak_pss_mb:.0f} ({r.tree_peak_rss_mb:.0f})",
             n(r.db_bytes / done),
             f"{r.server_cpu:.1f}",
             f"{r.other_cpu / r.wall:.2f}",
             "yes" if r.correct else f"NO: {r.check}",
         ])
-    header = ["articles", "wall s", "articles/s", "requests/s", "of bound", "CPU ms/article (main + extract)",
-              "cores busy (main)", "peak RSS MB main / tree", "DB bytes/article", "server CPU s",
+    header = ["articles", "wall s", "articles/s", "requests/s", "of bound", "CPU ms/article (main + workers)",
+              "cores busy (main)", "peak MB: main RSS / tree PSS (tree RSS)", "DB bytes/article", "server CPU s",
               "others' load (cores)", "correct"]
     first = results[0] if results else None
     cmd = first.command if first else ""
@@ -149,14 +149,17 @@ def e2e_section(results: list[e2e.E2EResult], args) -> str:
         "(answered 404). "
         f"`ARCHIVER_PER_HOST_CONCURRENCY={args.concurrency}` (four API hosts take 8 of every 9 requests; "
         "the default of 2 per host would measure politeness, not archiver); `--delay 0`; everything else default "
-        "(8 clients, 1 extraction process).",
+        "(8 clients, 1 extraction process, the resolver process).",
         "",
         table(header, rows),
         "",
-        "CPU is archiver's whole process tree (main process from `wait4`, extraction workers sampled from /proc); "
+        "CPU is archiver's whole process tree (main process from `wait4`, workers (extraction, resolver) sampled "
+        "from /proc); "
         "*cores busy* is that CPU over the wall time (2.00 = both cores), with the main process's share in "
-        "brackets (1.00 = its one thread saturated). Peak RSS: the main process's `ru_maxrss`, and the largest "
-        "summed RSS of the tree. *Others' load*: CPU that other processes on this machine used during the run "
+        "brackets (1.00 = its one thread saturated). Peak memory: the main process's `ru_maxrss`; the largest "
+        "summed PSS of the tree (each page shared between the forkserver and the workers it forked counted once: "
+        "the memory the tree holds), and in brackets its largest summed RSS (shared pages counted once per "
+        "process). *Others' load*: CPU that other processes on this machine used during the run "
         "(from /proc/stat, in cores; on a 2-core machine anything above 0.2 slows archiver down). "
         "*Correct*: the database holds what the web served (6 embeds per article, "
         "every post checked, the deleted tweets found deleted, no failed fetch).",
@@ -232,11 +235,11 @@ def targets_section(results: list[e2e.E2EResult], speeds: list[extraction.Speed]
         rows.append([f"extraction >= {EXTRACT_TARGET} x lxml bare parse", f"{ratio:.3f}",
                      "yes" if ratio >= EXTRACT_TARGET else "no"])
     if results:
-        mem = ", ".join(f"{r.main_maxrss_mb:.0f} MB main / {r.tree_peak_rss_mb:.0f} MB tree at {n(r.done)}"
+        mem = ", ".join(f"{r.main_maxrss_mb:.0f} MB main / {r.tree_peak_pss_mb:.0f} MB tree (PSS) at {n(r.done)}"
                         for r in results)
         big = [r for r in results if r.done >= 100_000]
         if big:
-            met = "yes" if max(r.tree_peak_rss_mb for r in big) <= MEMORY_TARGET_MB else "no"
+            met = "yes" if max(r.tree_peak_pss_mb for r in big) <= MEMORY_TARGET_MB else "no"
         else:
             met = "not measured at 100,000 (`--large`)"
         rows.append([f"peak memory flat in N, <= {MEMORY_TARGET_MB} MB at 100,000", mem, met])
