@@ -179,3 +179,29 @@ def test_a_batch_checkpoints_the_wal_from_its_own_thread_not_in_a_commit(path):
     assert store.conn.execute("pragma wal_autocheckpoint").fetchone()[0] == 1000  # the writer's own, back
     assert size_during > size_before + 2_000_000  # the pages left the WAL for the file while the batch ran
     assert on_disk(path, "select count(*) from bodies") == 40
+
+
+def test_a_wal_grown_past_the_limit_is_emptied_between_two_transactions(path, monkeypatch):
+    """Passive checkpoints alone never restart the WAL while the writer keeps writing: the writer truncates it."""
+    import os
+    import random
+
+    from archiver.store import db as dbmod
+
+    monkeypatch.setattr(dbmod, "WAL_RESTART_BYTES", 1_000_000)
+    store = Store(open_db(path))
+    run_id = store.start_run(["test"], {})
+    noise = random.Random(8)
+    wal = f"{path}-wal"
+    sizes = []
+    with store.batched(0.05):
+        for n in range(120):  # ~7.7 MB of incompressible bodies, written without pause between commits
+            body = noise.randbytes(64 * 1024)
+            store.save_capture(Capture(f"https://a.test/{n}", (exchange(f"https://a.test/{n}", body),)), run_id,
+                               "article")
+            time.sleep(0.005)
+            sizes.append(os.path.getsize(wal))
+        restarts = store._checkpointer.restarts
+    assert restarts >= 1
+    assert max(sizes) < 7_000_000  # never the whole run's worth of pages
+    assert on_disk(path, "select count(*) from bodies") == 120

@@ -163,6 +163,7 @@ class Store:
         self._depth = 0  # transactions and savepoints open
         self._owned = False  # the open transaction was begun here (not by a caller's db.atomic())
         self._batch = 0.0  # seconds between commits inside ``batched``; 0: every method commits
+        self._checkpointer: Checkpointer | None = None  # inside ``batched``: empties a grown WAL after commits
         self._due = 0.0  # when the batch's transaction is to be committed (time.monotonic)
 
     @contextlib.contextmanager
@@ -202,6 +203,8 @@ class Store:
             self.conn.execute("commit")
         self._owned = False
         self._due = time.monotonic() + self._batch
+        if self._checkpointer is not None:
+            self._checkpointer.restart_if_due()
 
     @contextlib.contextmanager
     def batched(self, seconds: float) -> Iterator[Store]:
@@ -211,13 +214,15 @@ class Store:
         """
         previous, self._batch = self._batch, seconds
         self._due = time.monotonic() + seconds
-        with Checkpointer(self.conn):
+        with Checkpointer(self.conn) as checkpointer:
+            self._checkpointer = checkpointer
             try:
                 yield self
             finally:
                 self._batch = previous
                 if self._depth == 0:
                     self.commit()
+                self._checkpointer = None
 
     def _update(self, table: str, key_column: str, key: Any, fields: dict[str, Any]) -> None:
         """``update table set fields where key_column = key``; NotFoundError when there is no such row.
