@@ -117,6 +117,27 @@ def test_sigterm_stops_gracefully_and_marks_the_run_interrupted(tmp_path, slow_w
     assert conn.execute("select count(distinct article_id) from embeds").fetchone()[0] == states["done"]
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_to_the_whole_process_group_stops_gracefully_with_worker_processes(tmp_path, slow_web, sig):
+    """Ctrl-C at a terminal, or systemd's default KillMode, signals every process of the crawl, workers included:
+    the extraction and resolver processes leave the decision to the crawl, and the items in flight finish."""
+    urls, target = slow_web
+    db = tmp_path / "archive.db"
+    env = {**os.environ, "ARCHIVER_RETRIES": "0", "ARCHIVER_EXTRACT_WORKERS": "1", "ARCHIVER_RESOLVER_PROCESS": "1"}
+    proc = subprocess.Popen(command(db, urls, target), env=env, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    wait_for(lambda: done_items(db) >= 2)
+    os.killpg(proc.pid, sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    conn = open_db(db)
+    states = dict(conn.execute("select state, count(*) from queue group by state").fetchall())
+    assert states.get("failed", 0) == 0, conn.execute("select error from queue where state = 'failed'").fetchall()
+    assert states.get("done", 0) + states.get("pending", 0) == N and states.get("pending", 0) > 0
+    assert conn.execute("select count(distinct article_id) from embeds").fetchone()[0] == states["done"]
+
+
 def test_a_second_run_on_a_busy_database_exits_3_naming_the_holder(tmp_path, capsys):
     db = tmp_path / "archive.db"
     lock = RunLock(db)
