@@ -40,7 +40,6 @@ import asyncio
 import collections
 import itertools
 import pickle
-import signal
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -125,6 +124,7 @@ class ResolverProcess:
         self.local = LocalResolver(pool, settings)  # once the process is gone
         self._process: Any = None
         self._writer: asyncio.StreamWriter | None = None
+        self._channel: _Channel | None = None
         self._tasks: list[asyncio.Task] = []
         self._waiting: dict[int, asyncio.Future[Resolved]] = {}
         self._ids = itertools.count()
@@ -145,6 +145,7 @@ class ResolverProcess:
         finally:
             theirs.close()
         reader, self._writer = await asyncio.open_connection(sock=ours)
+        self._channel = _Channel(self._writer)
         self._tasks = [asyncio.create_task(self._read(reader)), asyncio.create_task(self._lend())]
         return self
 
@@ -183,30 +184,26 @@ class ResolverProcess:
             key = next(self._ids)
             future = asyncio.get_running_loop().create_future()
             self._waiting[key] = future
-            try:
-                _send(self._writer, ("post", key, post))
-            except OSError as exc:
-                self._lost(f"cannot reach the resolver process: {exc}")
-            else:
-                return await future
+            self._channel.send(("post", key, post))
+            return await future
         return await self.local.resolve(post)
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         try:
             while True:
-                message = await _receive(reader)
-                kind = message[0]
-                if kind == "done":
-                    future = self._waiting.pop(message[1], None)
-                    if future is not None and not future.done():
-                        future.set_result(message[2])
-                elif kind == "need":
-                    self._needed += message[1]
-                    self._asked.set()
-                elif kind == "back":
-                    for _ in range(message[1]):
-                        self.lent -= 1
-                        self.pool.limit.release()
+                for message in await _receive(reader):
+                    kind = message[0]
+                    if kind == "done":
+                        future = self._waiting.pop(message[1], None)
+                        if future is not None and not future.done():
+                            future.set_result(message[2])
+                    elif kind == "need":
+                        self._needed += message[1]
+                        self._asked.set()
+                    elif kind == "back":
+                        for _ in range(message[1]):
+                            self.lent -= 1
+                            self.pool.limit.release()
         except (asyncio.IncompleteReadError, OSError):
             code = self._process.exitcode if self._process is not None else None
             self._lost("the resolver process exited" + (f" (exit code {code})" if code is not None else ""))
@@ -220,10 +217,7 @@ class ResolverProcess:
                 await self.pool.limit.acquire()
                 self._needed -= 1
                 self.lent += 1
-                try:
-                    _send(self._writer, ("lend", 1))
-                except OSError as exc:
-                    self._lost(f"cannot reach the resolver process: {exc}")
+                self._channel.count("lend")
 
     def _give_back(self) -> None:
         """The slots lent to a process that is gone are this process's again."""
@@ -253,14 +247,14 @@ class LentSlots:
     socket, and the two processes together hold at most ``--concurrency``.
     """
 
-    def __init__(self, send: Any) -> None:
-        self._send = send  # send(message) to the crawl's process
+    def __init__(self, tell: Any) -> None:
+        self._tell = tell  # tell(kind, count): "need" or "back" to the crawl's process
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
     async def __aenter__(self) -> None:
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
-        self._send(("need", 1))
+        self._tell("need", 1)
         try:
             await waiter
         except asyncio.CancelledError:
@@ -284,51 +278,77 @@ class LentSlots:
             if not waiter.done():
                 waiter.set_result(None)
                 return
-        self._send(("back", 1))
+        self._tell("back", 1)
 
 
-def _send(writer: asyncio.StreamWriter, message: object) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    writer.write(_FRAME.pack(len(data)) + data)
+class _Channel:
+    """One end of the socket between the two processes: what is sent in one loop iteration goes in one write.
+
+    A lookup costs a few small messages (a slot needed, lent, given back), and
+    each written alone was a ``send`` system call and a pickle on one side and
+    a read on the other. Messages of one iteration are pickled together into
+    one frame, slot counts summed (``("need", 3)``).
+    """
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self._messages: list[object] = []
+        self._counts: dict[str, int] = {}
+        self._due = False
+
+    def send(self, message: object) -> None:
+        self._messages.append(message)
+        self._schedule()
+
+    def count(self, kind: str, number: int = 1) -> None:
+        self._counts[kind] = self._counts.get(kind, 0) + number
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._due:
+            self._due = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._due = False
+        batch = [*self._counts.items(), *self._messages]
+        self._counts, self._messages = {}, []
+        if batch and not self.writer.is_closing():  # the other side gone: its end-of-input is read, not this
+            data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+            self.writer.write(_FRAME.pack(len(data)) + data)
 
 
-async def _receive(reader: asyncio.StreamReader) -> Any:
+async def _receive(reader: asyncio.StreamReader) -> list:
+    """One frame: the messages of one loop iteration of the other side."""
     (size,) = _FRAME.unpack(await reader.readexactly(_FRAME.size))
     return pickle.loads(await reader.readexactly(size))
 
 
 def _serve(sock: socket.socket, settings: Settings) -> None:
     """The resolver process: resolve each post it is sent, send back what came of it, until its input ends."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl's process decides when the work ends
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    workers.ignore_stop_signals()  # the crawl's process decides when the work ends
     asyncio.run(_serve_loop(sock, settings))
 
 
 async def _serve_loop(sock: socket.socket, settings: Settings) -> None:
     reader, writer = await asyncio.open_connection(sock=sock)
     tasks: set[asyncio.Task] = set()
-
-    def send(message: object) -> None:
-        try:
-            _send(writer, message)
-        except OSError:  # the crawl is gone; nothing to tell
-            pass
-
-    slots = LentSlots(send)
+    channel = _Channel(writer)
+    slots = LentSlots(channel.count)
 
     async def one(key: int, post: PostRef) -> None:
-        send(("done", key, await resolve_here(pool, post, settings)))
+        channel.send(("done", key, await resolve_here(pool, post, settings)))
 
     async with ClientPool(settings, limit=slots) as pool:
         try:
             while True:
-                message = await _receive(reader)
-                if message[0] == "lend":
-                    slots.lend(message[1])
-                else:
-                    task = asyncio.create_task(one(message[1], message[2]))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
+                for message in await _receive(reader):
+                    if message[0] == "lend":
+                        slots.lend(message[1])
+                    else:
+                        task = asyncio.create_task(one(message[1], message[2]))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
         except (asyncio.IncompleteReadError, OSError):  # input ended: done, or the crawl was killed
             pass
         for task in list(tasks):  # nobody is left to read their answers

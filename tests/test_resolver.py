@@ -172,7 +172,7 @@ def test_lent_slots_go_to_waiting_requests_and_back_when_none_waits():
 
     async def go() -> list:
         sent: list = []
-        slots = LentSlots(sent.append)
+        slots = LentSlots(lambda kind, count: sent.append((kind, count)))
         order: list[str] = []
 
         async def request(name: str, hold: asyncio.Event) -> None:
