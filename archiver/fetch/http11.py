@@ -292,6 +292,8 @@ class Http11Transport(httpx.AsyncBaseTransport):
             else:
                 mapped = httpx.URL(to)
                 target = (mapped.host, mapped.port or DEFAULT_PORTS[mapped.scheme], mapped.scheme == "https")
+            if len(self._targets) >= 65536:  # a crawl meets many origins; the lookup is cheap to redo
+                self._targets.clear()
             self._targets[key] = target
         host, port, tls = target
         loop = asyncio.get_running_loop()
