@@ -12,6 +12,7 @@ from archiver.fetch.client import ClientPool
 from archiver.fetch.connect_to import ConnectMap, origin_of, parse_mapping
 from archiver.mirror import Mirror, Route
 from archiver.settings import Settings, load_settings
+from rawserver import Server
 
 
 @pytest.mark.parametrize(
@@ -103,34 +104,7 @@ def test_unmapped_origin_goes_where_its_url_says() -> None:
     assert result.final.connected_to is None and result.final.server_ip == "127.0.0.1"
 
 
-class KeepAliveServer:
-    """A raw HTTP/1.1 server on loopback that counts connections; ``close_idle``: it hangs up after each answer
-    without saying so (no ``Connection: close``), as servers do when their keep-alive timeout passes."""
-
-    def __init__(self, close_idle: bool) -> None:
-        self.close_idle = close_idle
-        self.connections = 0
-        self.requests = 0
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                if not head:
-                    break
-                self.requests += 1
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")
-                await writer.drain()
-                if self.close_idle:
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-
-async def sequential_requests(server: KeepAliveServer, n: int) -> list:
+async def sequential_requests(server: Server, n: int) -> list:
     listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
     settings = Settings(connect_to={"https://site.test": f"http://127.0.0.1:{port}"}, per_host_delay=0, retries=0)
@@ -143,14 +117,14 @@ async def sequential_requests(server: KeepAliveServer, n: int) -> list:
 
 
 def test_idle_connection_is_reused_for_the_next_request_to_its_origin() -> None:
-    server = KeepAliveServer(close_idle=False)
+    server = Server(b"ok")
     results = asyncio.run(sequential_requests(server, 4))
     assert all(r.ok and r.final.body == b"ok" for r in results)
     assert (server.requests, server.connections) == (4, 1)
 
 
 def test_idle_connection_the_server_closed_is_not_reused() -> None:
-    server = KeepAliveServer(close_idle=True)
+    server = Server(b"ok", hang_up=True)
     results = asyncio.run(sequential_requests(server, 4))
     assert [r.error or r.final.error for r in results] == [None] * 4  # no request went to a dead connection
     assert (server.requests, server.connections) == (4, 4)

@@ -10,33 +10,7 @@ import httpx
 from archiver.fetch.connect_to import ConnectMap
 from archiver.fetch.http11 import PAUSE_AT, Http11Transport
 
-
-class Server:
-    """A raw HTTP/1.1 server on loopback: answers every request with ``body``, counting connections."""
-
-    def __init__(self, body: bytes, *, close: bool = False) -> None:
-        self.body = body
-        self.close = close  # say "Connection: close" and hang up after each answer
-        self.connections = 0
-        self.requests = 0
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            while True:
-                await reader.readuntil(b"\r\n\r\n")
-                self.requests += 1
-                extra = b"Connection: close\r\n" if self.close else b""
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n" % (len(self.body), extra))
-                for start in range(0, len(self.body), 65536):
-                    writer.write(self.body[start:start + 65536])
-                    await writer.drain()
-                if self.close:
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+from rawserver import Server
 
 
 async def fetch_all(server: Server, paths: list[str], *, expiry: float = 5.0, pause: float = 0.0,
