@@ -8,7 +8,8 @@ from typing import Any, Callable, Sequence
 
 import click
 
-from archiver.cli.app import Progress, cli, close_run, network_options, run_options, settings_from
+from archiver.cli.app import (Progress, cli, close_run, network_options, run_options, settings_from,
+                              start_workers)
 from archiver.errors import InputError
 
 
@@ -66,6 +67,7 @@ def crawl(inputs_given: tuple[str, ...], inputs: tuple[str, ...], feeds: tuple[s
     from archiver.sources.local import Gathered, read_local
 
     settings = settings_from(**options)
+    start_workers(settings)
     cut = sources.parse_since(since) if since else None
     columns = sources.Columns(url=url_column or ("url" if not (html_column or text_column) else None),
                               html=html_column, text=text_column, published=date_column, row_id=id_column)
@@ -151,6 +153,7 @@ def run_job(job_path: str, fail: bool, report_path: str | None) -> None:
 
     job = load_job(job_path)
     settings, spec = job.settings, job.sources
+    start_workers(settings)
     gathered = Gathered()
     for n, url in enumerate(spec.urls, 1):
         try:

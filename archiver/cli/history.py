@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from archiver.cli.app import cli, close_run, network_options, settings_from
+from archiver.cli.app import cli, close_run, network_options, settings_from, start_workers
 from archiver.errors import UsageError
 
 
@@ -38,15 +38,19 @@ def recheck(older_than: str | None, platform_names: tuple[str, ...], limit: int 
       archiver recheck --db study.db
       archiver recheck --older-than 7d --platform twitter --limit 5000
     """
-    from archiver import pipeline
-    from archiver.recheck import DEFAULT_OLDER_THAN, run_recheck
     from archiver.settings import parse_duration
 
     try:
-        seconds = DEFAULT_OLDER_THAN if older_than is None else parse_duration(older_than)
+        seconds = None if older_than is None else parse_duration(older_than)
     except ValueError:
         raise UsageError(f"--older-than: {older_than!r} is not a duration (like 90s, 30m, 12h, 7d)") from None
     settings = settings_from(**options)
+    start_workers(settings)  # before the heavy imports below
+    from archiver import pipeline
+    from archiver.recheck import DEFAULT_OLDER_THAN, run_recheck
+
+    if seconds is None:
+        seconds = DEFAULT_OLDER_THAN
     with pipeline.archive(settings) as store:
         report = run_recheck(settings, store, sys.argv, older_than=seconds, platform_names=platform_names,
                              limit=limit)
@@ -76,10 +80,11 @@ def reextract(since: str | None, platform_names: tuple[str, ...], report_path: s
       archiver reextract --db study.db
       archiver reextract --since 2026-03-01 --platform threads
     """
+    settings = settings_from(**options)
+    start_workers(settings)  # before the heavy imports below
     from archiver import pipeline
     from archiver.reextract import parse_since, run_reextract
 
-    settings = settings_from(**options)
     since_time = parse_since(since) if since else None
     with pipeline.archive(settings) as store:
         report = run_reextract(settings, store, sys.argv, since=since_time, platform_names=platform_names)
