@@ -70,6 +70,18 @@ class E2EResult:
     other_cpu: float = 0.0  # CPU seconds other processes on the machine used meanwhile
     load_before: float = 0.0
     check: str = ""  # "" when the database holds what the web served, else what is wrong
+    started: float = 0.0  # time.monotonic() when the crawl process was started
+
+    @property
+    def startup(self) -> float:
+        """Seconds from starting the crawl to its first request reaching the server."""
+        first = self.server.get("first")
+        return first - self.started if first else float("nan")
+
+    @property
+    def in_flight_mean(self) -> float:
+        """Requests the server held on average, from the first request to the last answer."""
+        return float(self.server.get("in_flight_mean") or 0.0)
 
     @property
     def bound(self) -> float:
@@ -210,7 +222,7 @@ def run(n: int, workdir: Path, *, concurrency: int = 64, latency: float = 0.1, h
     try:
         with open(stderr_path, "w") as err:
             load_before, machine0 = loadavg(), machine_cpu()
-            t0 = time.perf_counter()
+            t0, started = time.perf_counter(), time.monotonic()
             child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
             sampler = TreeSampler(child.pid).start()
             timers = []
@@ -257,6 +269,7 @@ def run(n: int, workdir: Path, *, concurrency: int = 64, latency: float = 0.1, h
         main_busy_max=_busy_max(sampler),
         capped=capped,
         load_before=load_before,
+        started=started,
     )
     result.other_cpu = max(0.0, machine1 - machine0 - result.cpu - server_cpu)
     result.check = check_db(result.counts, n, complete=not capped)

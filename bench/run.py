@@ -126,6 +126,8 @@ def e2e_section(results: list[e2e.E2EResult], args) -> str:
             n(r.articles_per_s, 1),
             n(r.requests_per_s, 0),
             f"{r.ratio:.2f}",
+            f"{r.in_flight_mean:.1f}",
+            f"{r.startup:.2f}",
             f"{r.cpu / done * 1000:.1f} ({r.main_cpu / done * 1000:.1f} + {r.worker_cpu / done * 1000:.1f})",
             f"{r.cpu / r.wall:.2f} ({r.main_cpu / r.wall:.2f})",
             f"{r.main_maxrss_mb:.0f} / {r.tree_peak_pss_mb:.0f} ({r.tree_peak_rss_mb:.0f})",
@@ -134,7 +136,8 @@ def e2e_section(results: list[e2e.E2EResult], args) -> str:
             f"{r.other_cpu / r.wall:.2f}",
             "yes" if r.correct else f"NO: {r.check}",
         ])
-    header = ["articles", "wall s", "articles/s", "requests/s", "of bound", "CPU ms/article (main + workers)",
+    header = ["articles", "wall s", "articles/s", "requests/s", "of bound", "mean in flight", "start-up s",
+              "CPU ms/article (main + workers)",
               "cores busy (main)", "peak MB: main RSS / tree PSS (tree RSS)", "DB bytes/article", "server CPU s",
               "others' load (cores)", "correct"]
     first = results[0] if results else None
@@ -155,6 +158,9 @@ def e2e_section(results: list[e2e.E2EResult], args) -> str:
         "",
         "CPU is archiver's whole process tree (main process from `wait4`, workers (extraction, resolver) sampled "
         "from /proc); "
+        "*Mean in flight*: requests the server held at once, sampled ten times a second from the first request "
+        f"to the last answer (the bound assumes {args.concurrency}); *start-up*: from starting the crawl process "
+        "to its first request. "
         "*cores busy* is that CPU over the wall time (2.00 = both cores), with the main process's share in "
         "brackets (1.00 = its one thread saturated). Peak memory: the main process's `ru_maxrss`; the largest "
         "summed PSS of the tree (each page shared between the forkserver and the workers it forked counted once: "

@@ -30,6 +30,10 @@ lookup = 9 requests, plus 200 for the popular tweets once per run. Anything
 else (``/robots.txt`` included: archiver asks each article host once) is a 404,
 which robots.txt rules read as "everything allowed".
 
+The server also counts the requests it holds (read, not yet answered) ten
+times a second: their mean is how close the crawler came to keeping all its
+request slots busy, which the latency bound assumes.
+
 Run: ``python bench/synthweb.py --latency 0.1`` prints ``PORT <n>`` when it
 listens; SIGTERM (or SIGINT) makes it print one JSON line of counts and exit.
 """
@@ -53,6 +57,7 @@ POPULAR = 100
 TIKTOK_BASE = 7_200_000_000_000_000_000
 DELETED_EVERY = 25  # article i with i % 25 == 0 has its third tweet deleted
 REQUESTS_PER_ARTICLE = 9
+SAMPLE_EVERY = 0.1  # seconds between samples of the requests in flight
 
 API_ORIGINS = (
     "https://cdn.syndication.twimg.com",
@@ -325,6 +330,8 @@ class Server:
         self.bytes_out = 0
         self.first: float | None = None
         self.last: float | None = None
+        self.in_flight = 0  # requests read and not yet answered
+        self.samples: list[int] = []  # in_flight every SAMPLE_EVERY seconds from the first request on
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -350,8 +357,12 @@ class Server:
                 status, ctype, body, kind = answer(host, target, self.hosts, self.pieces)
                 self.requests += 1
                 self.counts[kind] = self.counts.get(kind, 0) + 1
-                if self.latency:
-                    await asyncio.sleep(self.latency)
+                self.in_flight += 1
+                try:
+                    if self.latency:
+                        await asyncio.sleep(self.latency)
+                finally:
+                    self.in_flight -= 1
                 close = headers.get("connection", "").lower() == "close"
                 reason = "OK" if status == 200 else "Not Found"
                 out = (
@@ -370,13 +381,28 @@ class Server:
         finally:
             writer.close()
 
+    async def sample(self) -> None:
+        """Record how many requests are in flight, ten times a second, once the first has come."""
+        while True:
+            await asyncio.sleep(SAMPLE_EVERY)
+            if self.first is not None:
+                self.samples.append(self.in_flight)
+
     def stats(self) -> dict:
+        samples = self.samples
+        while samples and samples[-1] == 0:  # the idle time after the last answer
+            samples.pop()
         return {
+            "in_flight_mean": sum(samples) / len(samples) if samples else 0.0,
+            "in_flight_by_second": [round(sum(samples[i:i + 10]) / len(samples[i:i + 10]), 1)
+                                    for i in range(0, len(samples), 10)],
             "requests": self.requests,
             "by_kind": self.counts,
             "connections": self.connections,
             "bytes_out": self.bytes_out,
             "busy_seconds": (self.last - self.first) if self.first and self.last else 0.0,
+            "first": self.first,  # time.monotonic(): the same clock as the harness's perf_counter on Linux
+            "last": self.last,
         }
 
 
@@ -387,10 +413,12 @@ async def serve(port: int, latency: float, hosts: int) -> None:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     print(f"PORT {sock.getsockname()[1]}", flush=True)
     stop = asyncio.Event()
+    sampler = asyncio.create_task(server.sample())
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    sampler.cancel()
     listener.close()
     print(json.dumps(server.stats()), flush=True)
 
