@@ -51,6 +51,17 @@ def test_writes_in_a_batch_reach_disk_when_due_and_on_exit(path):
         assert on_disk(path, "select count(*) from articles") == 4
 
 
+def test_a_batch_keeps_statement_journals_in_memory_and_puts_the_setting_back(path):
+    store = Store(open_db(path))
+    temp_store = lambda: store.conn.execute("pragma temp_store").fetchone()[0]  # noqa: E731
+    assert temp_store() == 0  # default: as compiled (files)
+    with store.batched(3600):
+        assert temp_store() == 2  # memory: each savepoint's statement journal is not a file
+        store.article_id("https://a.test/1")
+    assert temp_store() == 0
+    assert on_disk(path, "select count(*) from articles") == 1
+
+
 def test_without_a_batch_every_unit_commits(path):
     store = Store(open_db(path))
     store.article_id("https://a.test/1")

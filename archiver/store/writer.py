@@ -211,9 +211,20 @@ class Store:
         """Group the writes of every ``seconds`` into one commit (see the module docstring); commits on exit.
 
         Meanwhile the WAL is checkpointed from another thread (``db.Checkpointer``), not inside a commit.
+
+        Inside a batch every method is a savepoint, and with foreign keys on
+        SQLite gives each statement in a savepoint a statement journal, which
+        with the default ``temp_store`` is set up as a temporary file per row:
+        15.8 us per link row against 10.2 with ``temp_store = memory`` (an
+        article's 106 links and 6 embeds: 2.38 -> 1.80 ms). So the batch keeps
+        its temporary storage in memory (one statement's undo at a time; SQLite
+        reads the setting as each write transaction begins), and puts it back
+        after: elsewhere a large sort may spill to disk.
         """
         previous, self._batch = self._batch, seconds
         self._due = time.monotonic() + seconds
+        (temp_store,) = self.conn.execute("pragma temp_store").fetchone()
+        self.conn.execute("pragma temp_store = memory")  # this connection holds no temporary table to lose
         with Checkpointer(self.conn) as checkpointer:
             self._checkpointer = checkpointer
             try:
@@ -223,6 +234,7 @@ class Store:
                 if self._depth == 0:
                     self.commit()
                 self._checkpointer = None
+                self.conn.execute(f"pragma temp_store = {int(temp_store)}")
 
     def _update(self, table: str, key_column: str, key: Any, fields: dict[str, Any]) -> None:
         """``update table set fields where key_column = key``; NotFoundError when there is no such row.
