@@ -148,9 +148,21 @@ class Crawl:
                     self.queue.enqueue(gathered.articles, self.run_id)
                     self.note_skipped(gathered.bad)
                 items = self.queue.pending()  # read a page at a time as the workers take them
+                warming = self._warm_executor()
                 with self.store.batched(COMMIT_EVERY):
                     await asyncio.gather(*(self._worker(pool, items) for _ in range(self.settings.concurrency)))
+                await asyncio.gather(*warming, return_exceptions=True)  # a broken pool is the items' to report
         return self.report
+
+    def _warm_executor(self) -> list[asyncio.Future]:
+        """Start the extraction process now, from a thread, rather than at the first page, on the event loop.
+
+        A process pool starts its workers at the first ``submit``, which waits
+        for the forkserver to fork (and, early in a crawl, for its preload).
+        """
+        if self.executor is None:
+            return []
+        return [asyncio.get_running_loop().run_in_executor(None, self.executor.submit, int)]
 
     def note_skipped(self, bad: Iterable[BadInput]) -> None:
         for item in bad:

@@ -132,24 +132,43 @@ class ResolverProcess:
         self._asked = asyncio.Event()
         self.lent = 0  # of this process's request slots, held by the resolver process now
         self.gone: str | None = None  # why the process is no longer there
+        self._starting: asyncio.Task | None = None
 
     async def __aenter__(self) -> ResolverProcess:
+        """Start the process in the background: pages are fetched meanwhile, posts wait for it (``resolve``)."""
+        self._starting = asyncio.create_task(self._start())
+        return self
+
+    async def _start(self) -> None:
+        """Start the process off the event loop, then connect; if it cannot start, posts are resolved here.
+
+        ``Process.start`` blocks until the forkserver forks, which waits for its
+        preload (lxml, httpx, archiver: ~0.4 s when the crawl has just begun):
+        in a thread, the first pages are fetched meanwhile.
+        """
         ours, theirs = socket.socketpair()
         try:
-            self._process = workers.context().Process(target=_serve, args=(theirs, self.settings),
-                                                      name="archiver-resolver", daemon=True)
-            self._process.start()  # the socket is handed over (duplicated) as the process starts
-        except BaseException:
+            process = workers.context().Process(target=_serve, args=(theirs, self.settings),
+                                                name="archiver-resolver", daemon=True)
+            await asyncio.to_thread(process.start)  # the socket is handed over (duplicated) as the process starts
+        except Exception as exc:
             ours.close()
-            raise
+            self._lost(f"the resolver process did not start ({type(exc).__name__}: {exc})")
+            return
         finally:
             theirs.close()
+        self._process = process
         reader, self._writer = await asyncio.open_connection(sock=ours)
         self._channel = _Channel(self._writer)
         self._tasks = [asyncio.create_task(self._read(reader)), asyncio.create_task(self._lend())]
-        return self
+
+    async def _started(self) -> None:
+        if self._starting is not None and not self._starting.done():
+            await asyncio.shield(self._starting)  # a cancelled caller leaves the start to finish
 
     async def __aexit__(self, *exc_info: object) -> None:
+        if self._starting is not None:
+            await asyncio.gather(self._starting, return_exceptions=True)  # started or not, then closed
         if self._writer is not None:
             self._writer.close()  # the process sees the end of its input and exits
             try:
@@ -180,6 +199,7 @@ class ResolverProcess:
             self._process.kill()
 
     async def resolve(self, post: PostRef) -> Resolved:
+        await self._started()
         if self.gone is None:
             key = next(self._ids)
             future = asyncio.get_running_loop().create_future()

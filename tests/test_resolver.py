@@ -46,7 +46,8 @@ def settings_for(mirror: Mirror, **overrides) -> Settings:
 def test_resolver_process_resolves_in_another_process_and_hands_back_every_capture():
     async def go(settings: Settings) -> tuple[Resolved, int | None, bool]:
         async with ClientPool(settings) as pool, ResolverProcess(pool, settings) as resolver:
-            resolved = await resolver.resolve(post(TWEET_IDS[0]))
+            assert resolver.pid is None  # starting in the background: the crawl fetches pages meanwhile
+            resolved = await resolver.resolve(post(TWEET_IDS[0]))  # waits for the start
             pid = resolver.pid
         return resolved, pid, resolver.alive
 
