@@ -9,13 +9,15 @@ pacing, while this process keeps the queue, the article fetches and the one
 writer (docs/architecture.md):
 
     event loop --(post, lent slot)--> resolver process: resolve(), lookups over its own ClientPool
-    event loop <--(Resolved: the verdict + every capture; slot needed, slot back)-- resolver process
+    event loop <--(Resolved: the verdict + every capture, bodies packed; slot needed, slot back)-- resolver process
 
 Both kinds of resolver give back a ``Resolved``: the captures in the order they
 were made, and the ``Resolution`` whose fetch ids are indexes into that list.
 ``save_resolved`` stores the captures (their real fetch ids) and then the check,
 so the one writer stays this process's ``Store``, and a lookup is stored even
-when resolving the post failed.
+when resolving the post failed. The resolver process hashes and compresses the
+bodies (``Resolved.pack``), as the extraction process does for pages; the store
+uses a packing only when its SHA-256 is that of the bytes it stores.
 
 Limits hold across the two processes: the request slots (``--concurrency``)
 are this process's ``ClientPool.limit``, and the resolver process borrows them
@@ -51,6 +53,7 @@ from archiver.models import Capture, PostRef
 from archiver.resolve import Resolution, resolve
 from archiver.settings import Settings
 from archiver.store import Store
+from archiver.store.writer import PackedBody, pack_body
 
 _FRAME = struct.Struct("!Q")  # each message: its length, then the pickle
 
@@ -67,13 +70,19 @@ class Resolved:
     resolution: Resolution | None
     captures: list[tuple[Capture, str]] = field(default_factory=list)  # (capture, endpoint), in order
     error: str | None = None  # why there is no resolution
+    packed: list[PackedBody | None] = field(default_factory=list)  # each capture's final body packed, if done
+
+    def pack(self) -> None:
+        """Pack each capture's final body for storage here, so that the writer does not (``Store.save_capture``)."""
+        self.packed = [pack_body(capture.final.body) if capture.hops else None for capture, _ in self.captures]
 
 
 def save_resolved(store: Store, run_id: int, resolved: Resolved) -> Resolution:
     """Store the lookups, then the check with their real fetch ids; ResolveError when it failed."""
     post = resolved.post
-    ids = [store.save_capture(cap, run_id, "lookup", endpoint=endpoint, post_key=post.key)
-           for cap, endpoint in resolved.captures]
+    packed = resolved.packed or [None] * len(resolved.captures)
+    ids = [store.save_capture(cap, run_id, "lookup", endpoint=endpoint, post_key=post.key, packed=body)
+           for (cap, endpoint), body in zip(resolved.captures, packed)]
     res = resolved.resolution
     if res is None:
         raise ResolveError(resolved.error or "no resolution")
@@ -357,7 +366,9 @@ async def _serve_loop(sock: socket.socket, settings: Settings) -> None:
     slots = LentSlots(channel.count)
 
     async def one(key: int, post: PostRef) -> None:
-        channel.send(("done", key, await resolve_here(pool, post, settings)))
+        resolved = await resolve_here(pool, post, settings)
+        resolved.pack()  # hashing and compressing here spares the crawl's event loop
+        channel.send(("done", key, resolved))
 
     async with ClientPool(settings, limit=slots) as pool:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 
@@ -15,7 +16,7 @@ from archiver.models import Capture, Check, Exchange, PostRef, Status
 from archiver.resolve import Resolution
 from archiver.resolver import LocalResolver, ResolveError, Resolved, ResolverProcess, save_resolved
 from archiver.settings import Settings
-from archiver.store import Store, open_db
+from archiver.store import Store, open_db, read_body
 
 SYN = "https://cdn.syndication.twimg.com/tweet-result"
 OEMBED = "https://publish.twitter.com/oembed"
@@ -66,6 +67,9 @@ def test_resolver_process_resolves_in_another_process_and_hands_back_every_captu
     assert sorted(endpoints) == ["twitter.oembed", "twitter.syndication"]
     deciding = resolved.captures[resolved.resolution.deciding_fetch_id]
     assert deciding[1] == "twitter.syndication" and deciding[0].final.body == tweet(TWEET_IDS[0])
+    # the bodies come back packed for storage, so that the writer's event loop does not pack them
+    assert [p.sha256 for p in resolved.packed] == [hashlib.sha256(c.final.body).hexdigest()
+                                                   for c, _ in resolved.captures]
 
 
 def test_a_lost_resolver_process_fails_its_posts_and_the_rest_resolve_here():
@@ -107,11 +111,19 @@ def test_save_resolved_stores_the_captures_with_real_ids_even_when_resolving_fai
     check = next(store.db.query("select fetch_id, fetch_ids, status from post_checks"))
     assert check["fetch_id"] == res.deciding_fetch_id and json.loads(check["fetch_ids"]) == list(res.fetch_ids)
 
+    packed = Resolved(p, Resolution(p, Check(Status.AVAILABLE), (0,), 0, "sha"),
+                      [(cap(b"packed beside " * 40), "twitter.syndication")])
+    packed.pack()
+    assert packed.packed[0].compression == "zlib"
+    res = save_resolved(store, run_id, packed)
+    (sha,) = store.db.execute("select body_sha256 from fetches where id = ?", [res.fetch_ids[0]]).fetchone()
+    assert read_body(store.db, sha) == b"packed beside " * 40
+
     failed = Resolved(p, None, [(cap(b"third"), "twitter.syndication")], error="ValueError: bug")
     with pytest.raises(ResolveError, match="ValueError: bug"):
         save_resolved(store, run_id, failed)
-    assert store.db.execute("select count(*) from fetches").fetchone()[0] == 3  # the capture was kept
-    assert store.db.execute("select count(*) from post_checks").fetchone()[0] == 1
+    assert store.db.execute("select count(*) from fetches").fetchone()[0] == 4  # the capture was kept
+    assert store.db.execute("select count(*) from post_checks").fetchone()[0] == 2
 
 
 @pytest.mark.parametrize("resolver_process", ["1", "0"])
