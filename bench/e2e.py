@@ -66,6 +66,7 @@ class E2EResult:
     command: str = ""
     db_path: str = ""
     main_busy_max: float = 0.0  # the highest 2-second CPU share of the main process
+    late_growth: float = float("nan")  # main RSS growth over the run's second half, bytes per article
     capped: bool = False  # stopped (SIGINT) at the time cap before it finished
     other_cpu: float = 0.0  # CPU seconds other processes on the machine used meanwhile
     load_before: float = 0.0
@@ -194,6 +195,23 @@ def _busy_max(sampler: TreeSampler, window: float = 2.0) -> float:
     return best
 
 
+def _late_growth(sampler: TreeSampler, done: int) -> float:
+    """Main process RSS growth over the second half of the run, in bytes per article (articles assumed even in time).
+
+    The largest RSS of the last tenth of the samples less the largest of the
+    tenth before the middle: caches that fill early (and are bounded) weigh
+    in the first half only, a leak in both.
+    """
+    main = sampler.procs.get(sampler.root)
+    if main is None or len(main.samples) < 20 or done < 2:
+        return float("nan")
+    s, tenth = main.samples, len(main.samples) // 10
+    middle = len(s) // 2
+    late = max(rss for _, _, rss in s[-tenth:])
+    mid = max(rss for _, _, rss in s[middle - tenth:middle])
+    return (late - mid) / (done / 2)
+
+
 def run(n: int, workdir: Path, *, concurrency: int = 64, latency: float = 0.1, hosts: int = 500,
         cap: float | None = None, extra_env: dict | None = None, log=print) -> E2EResult:
     """Crawl ``n`` synthetic articles with the real CLI; returns the measurements.
@@ -245,6 +263,7 @@ def run(n: int, workdir: Path, *, concurrency: int = 64, latency: float = 0.1, h
     hwm = sampler.hwm_by_role()
     summary = stderr_path.read_text().strip().splitlines()
     db_bytes = sum(p.stat().st_size for p in (db, Path(f"{db}-wal")) if p.exists())
+    counts = db_counts(db) if db.exists() else {}
     result = E2EResult(
         articles=n,
         concurrency=concurrency,
@@ -260,13 +279,14 @@ def run(n: int, workdir: Path, *, concurrency: int = 64, latency: float = 0.1, h
         tree_peak_pss_mb=sampler.peak_tree_pss / 2**20,
         db_bytes=db_bytes,
         returncode=child.returncode,
-        counts=db_counts(db) if db.exists() else {},
+        counts=counts,
         expected=synthweb.expected(n),
         server=stats,
         summary=summary[-1] if summary else "",
         command=shown,
         db_path=str(db),
         main_busy_max=_busy_max(sampler),
+        late_growth=_late_growth(sampler, int(counts.get("articles", 0))),
         capped=capped,
         load_before=load_before,
         started=started,

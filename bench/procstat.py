@@ -28,7 +28,7 @@ class Proc:
     role: str
     cpu: float = 0.0  # seconds, user + system
     hwm_kb: int = 0  # peak RSS as the kernel records it
-    samples: list[tuple[float, float]] = field(default_factory=list)  # (t, cpu)
+    samples: list[tuple[float, float, int]] = field(default_factory=list)  # (t, cpu seconds, rss bytes)
 
 
 def _children(pid: int) -> list[int]:
@@ -134,7 +134,7 @@ class TreeSampler:
                 proc = self.procs[pid] = Proc(pid, _role(pid, self.root))
             proc.cpu = st[0]
             proc.hwm_kb = max(proc.hwm_kb, _hwm_kb(pid))
-            proc.samples.append((now, st[0]))
+            proc.samples.append((now, st[0], st[1]))
             total += st[1]
             pss += _pss(pid)
         self.peak_tree_rss = max(self.peak_tree_rss, total)
