@@ -133,6 +133,18 @@ def test_checks_append_history_and_status_since_moves_only_on_change(store):
     assert store.unchecked([POST.key, "twitter:1"]) == set()
 
 
+def test_unchecked_answers_for_more_posts_than_sqlite_takes_parameters(store):
+    """A re-extraction of a large archive asks about every post it saw (300,000 here; SQLite takes 250,000)."""
+    run = store.start_run(["archiver"], {})
+    never, checked = PostRef("twitter", "11", "https://twitter.com/a/status/11"), POST
+    with store.transaction():
+        for post in (never, checked):
+            store._ensure_post(post, None, "2026-11-25T10:00:00+00:00")
+    store.save_check(checked, Check(Status.AVAILABLE, endpoint="twitter.syndication"), run, [], None)
+    keys = [f"twitter:{n}" for n in range(100, 300_100)] + [never.key, checked.key]
+    assert store.unchecked(keys) == {never.key}
+
+
 def test_run_record(store):
     run = store.start_run(["archiver", "crawl", "x"], {"concurrency": 4})
     store.finish_run(run, "completed", {"articles": 3})

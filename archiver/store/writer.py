@@ -149,6 +149,7 @@ _UPSERT_LINK = (
 )
 _INSERT_CHECK = ("insert into post_checks (post_key, run_id, checked_at, status, http_status, endpoint, fetch_id, "
                  "fetch_ids, content_sha256, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_KEYS_PER_STATEMENT = 500  # parameters of one "key in (...)" query (``Store.unchecked``)
 _POST_CONTENT = ("author_handle", "author_name", "text", "created_at", "lang", "media", "edit_ids", "extra")
 
 
@@ -499,13 +500,20 @@ class Store:
     # -- posts ---------------------------------------------------------------------------
 
     def unchecked(self, keys: Iterable[str]) -> set[str]:
-        """Which of these posts have never been checked."""
+        """Which of these posts have never been checked.
+
+        Asked in slices: SQLite takes at most 250,000 parameters in a statement
+        (as built here; 32,766 in other builds), and a re-extraction of 60,000
+        articles asks about some 300,000 posts at once.
+        """
         keys = list(keys)
-        if not keys:
-            return set()
-        marks = ",".join("?" * len(keys))
-        rows = self.conn.execute(f"select key from posts where key in ({marks}) and last_checked is null", keys)
-        return {r[0] for r in rows}
+        found: set[str] = set()
+        for start in range(0, len(keys), _KEYS_PER_STATEMENT):
+            part = keys[start:start + _KEYS_PER_STATEMENT]
+            marks = ",".join("?" * len(part))
+            rows = self.conn.execute(f"select key from posts where key in ({marks}) and last_checked is null", part)
+            found.update(r[0] for r in rows)
+        return found
 
     def save_check(self, post: PostRef, check: Check, run_id: int, fetch_ids: list[int],
                    deciding_fetch_id: int | None, content_sha256: str | None = None) -> int:
