@@ -128,7 +128,7 @@ class Crawl:
         self.on_article = on_article or (lambda: None)
         self.stopping = False
         self.robots: Robots | None = None  # articles, short links, feeds, sitemaps; not platform APIs
-        self.resolver: ResolverProcess | LocalResolver | None = None  # where posts are resolved (``run``)
+        self.resolver: ResolverProcess | LocalResolver | None = None  # where ``run`` resolves its posts
 
     def stop(self) -> None:
         """Stop taking new items; the ones in flight finish."""
@@ -229,7 +229,7 @@ class Crawl:
         posts = self.store.record_extraction(article_id, fetch_id, self.run_id, extraction)
         counts["embeds"] += len(extraction.embeds)
         counts["links"] += len(extraction.links)
-        await self.resolve_posts(posts)
+        await self.resolve_posts(posts, self.resolver)
         return article_id, None
 
     async def _extract(self, final: Exchange, media: str, *, pack: bool) -> tuple[PackedBody | None, Extraction]:
@@ -261,8 +261,8 @@ class Crawl:
                     return post
         return None
 
-    async def resolve_posts(self, posts: list[PostRef]) -> None:
-        """Check the posts never checked before that no other worker of this run has claimed.
+    async def resolve_posts(self, posts: list[PostRef], resolver: ResolverProcess | LocalResolver | None) -> None:
+        """Check, through ``resolver``, the posts never checked before that no other worker of this run has claimed.
 
         Every post's lookups are stored, even when another post failed; the first failure is raised after.
         """
@@ -272,7 +272,9 @@ class Crawl:
         self.claimed.update(keys)
         failed: ResolveError | None = None
         try:
-            outcomes = await asyncio.gather(*(self.resolver.resolve(p) for p in todo), return_exceptions=True)
+            if todo and resolver is None:
+                raise RuntimeError("resolve_posts needs a resolver (make_resolver)")
+            outcomes = await asyncio.gather(*(resolver.resolve(p) for p in todo), return_exceptions=True)
             for outcome in outcomes:
                 try:
                     if isinstance(outcome, BaseException):

@@ -220,9 +220,8 @@ def _stop_flag(flag: list[bool]) -> Iterator[None]:
 
 async def _resolve_new(crawl: Crawl, posts: list[PostRef]) -> None:
     async with ClientPool(crawl.settings) as pool, make_resolver(pool, crawl.settings) as resolver:
-        crawl.resolver = resolver
         for start in range(0, len(posts), RESOLVE_BATCH):
-            await crawl.resolve_posts(posts[start:start + RESOLVE_BATCH])
+            await crawl.resolve_posts(posts[start:start + RESOLVE_BATCH], resolver)
 
 
 def run_reextract(settings: Settings, store: Store, command: list[str], *, since: str | None = None,

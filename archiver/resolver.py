@@ -164,6 +164,9 @@ class ResolverProcess:
             ours.close()
             self._lost(f"the resolver process did not start ({type(exc).__name__}: {exc})")
             return
+        except BaseException:  # cancelled: a process that starts after all sees its input end
+            ours.close()
+            raise
         finally:
             theirs.close()
         self._process = process
