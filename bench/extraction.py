@@ -241,9 +241,10 @@ def reextract_command(db_path: str | Path, workdir: Path, api_origins: tuple[str
     except (OSError, ValueError):
         report = {"error": stderr_path.read_text(errors="replace").strip()[-300:]}
     if cap and wall >= cap:
-        done = report.get("counts", {}).get("reextracted")
         report["capped"] = True
-        articles = int(done) if done is not None else articles
+    done = report.get("counts", {}).get("reextracted")
+    report["total"] = articles  # the articles with a stored body
+    articles = int(done) if done is not None else 0  # without a report nothing is known to be done
     shown = "archiver reextract --db COPY --report FILE" + (
         f" --connect-to {api_origins[0]}=http://127.0.0.1:9 ..." if api_origins else "")
     return ReextractCommand(articles, wall, usage.ru_utime + usage.ru_stime + workers, child.returncode, report, shown)

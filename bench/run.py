@@ -5,7 +5,7 @@ between the markers ``<!-- bench:begin -->`` and ``<!-- bench:end -->`` (the
 prose around them is kept), with the machine and the command that produced it.
 
     .venv/bin/python bench/run.py                 # default: 1,000 and 10,000 articles (< 15 min)
-    .venv/bin/python bench/run.py --large         # adds 100,000 articles (hours while the targets are unmet)
+    .venv/bin/python bench/run.py --large         # adds 100,000 articles (~30 min for that run on 2 cores)
     .venv/bin/python bench/run.py --sizes 1000 --skip reextract,fault --no-write   # a quick look
 
 Parts (each its own module in bench/):
@@ -13,7 +13,7 @@ Parts (each its own module in bench/):
 - end to end (``e2e.py``, ``synthweb.py``): the real ``archiver crawl`` against
   a loopback synthetic web with a latency on every answer. A run that exceeds
   ``--cap`` seconds is stopped with SIGINT and reported for what it did (marked
-  "capped"); the cap keeps ``make bench`` bounded while archiver is slow.
+  "capped"); the cap keeps ``make bench`` bounded should archiver become slow.
 - extraction (``extraction.py``): ``extract_document`` over ../shared/corpus/pages
   beside lxml's bare parse of the same bytes, one core.
 - re-extraction (``extraction.py``): extraction again over the article bodies
@@ -201,10 +201,12 @@ def reextract_section(r: extraction.Reextract | None, db_note: str,
              n(r.mb_per_s, 2), "1.00 (one thread)", n(r.embeds)]]
     if cmd is not None:
         counts = cmd.report.get("counts", {})
-        if cmd.report.get("capped"):
-            note = f" (capped: stopped after {cmd.wall:.0f} s)"
-        elif cmd.returncode != 0 or counts.get("reextracted") != cmd.articles:
+        if "error" in cmd.report or (cmd.returncode not in (0, 130)):
             note = f" (exit {cmd.returncode}: {cmd.report.get('error') or cmd.report.get('failures', [])[:1]})"
+        elif cmd.report.get("capped"):
+            note = f" (capped: stopped after {cmd.wall:.0f} s, {n(cmd.articles)} of {n(cmd.report['total'])} done)"
+        elif cmd.articles != cmd.report.get("total"):
+            note = f" ({n(cmd.articles)} of {n(cmd.report['total'])} re-extracted)"
         else:
             note = ""
         rows.append([f"`archiver reextract` on a copy of {cmd_note}{note}",
