@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from archiver.capture import capture
 from archiver.cli import main
 from archiver.fetch.client import ClientPool
-from archiver.fetch.robots import MAX_ROBOTS_BYTES, Robots, _can_fetch, explain, robots_from
+from archiver.fetch.pacing import Pacer
+from archiver.fetch.robots import MAX_ROBOTS_BYTES, Robots, Rules, _can_fetch, explain, robots_from
 from archiver.mirror import Mirror, Route
 from archiver.models import Capture, Exchange
 from archiver.settings import Settings
@@ -221,6 +222,61 @@ def test_ignore_robots_fetches_no_robots_txt_and_says_so() -> None:
         return await robots.check("https://site.test/private/x")
 
     assert asyncio.run(verdict()).reason == "robots.txt ignored (--ignore-robots)"
+
+
+class FakeClock:
+    """Time that passes only when the pacer sleeps; every sleep is recorded."""
+
+    def __init__(self) -> None:
+        self.now, self.slept = 0.0, []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def paced_visits(mirror: Mirror, urls: list[str], delay: float) -> tuple[list[float], Rules]:
+    """Capture ``urls`` one after the other with a pacer on a fake clock; its sleeps, and the site's rules."""
+    settings = Settings(connect_to=mirror.connect_to("https://site.test"), per_host_delay=delay)
+    clock = FakeClock()
+
+    async def main() -> Rules:
+        pacer = Pacer(settings.per_host_concurrency, settings.per_host_delay, clock=clock, sleep=clock.sleep)
+        async with ClientPool(settings, pacer=pacer) as pool:
+            robots = Robots(pool)
+            for url in urls:
+                assert (await capture(pool, url, robots=robots)).ok
+            return await robots.rules_for("https://site.test")
+
+    rules = asyncio.run(main())
+    return clock.slept, rules
+
+
+@pytest.mark.parametrize("asked, run_delay, slept, said", [
+    ("3", 0.0, [3.0, 3.0], "Crawl-delay 3 s: site.test requests 3 s apart"),
+    ("0.5", 2.0, [2.0, 2.0], "Crawl-delay 0.5 s: site.test requests 2 s apart"),  # --delay is larger: it holds
+    ("3600", 0.0, [30.0, 30.0], "Crawl-delay 3600 s, obeyed as 30 s: site.test requests 30 s apart"),
+])
+def test_crawl_delay_spaces_the_hosts_requests(asked, run_delay, slept, said) -> None:
+    robots_txt = f"User-agent: *\nCrawl-delay: {asked}\nDisallow: /private/\n".encode()
+    pages = ["https://site.test/news/a", "https://site.test/", "https://site.test/search"]
+    with site(robots_txt) as mirror:
+        sleeps, rules = paced_visits(mirror, pages, run_delay)
+        paths = [r.path for r in mirror.requests]
+    assert paths == ["/robots.txt", "/news/a", "/", "/search"]
+    # robots.txt is read before the first page: that page waits the run's delay after it, the next ones the spacing
+    assert sleeps == ([run_delay] if run_delay else []) + slept
+    assert said in rules.note and rules.crawl_delay == min(float(asked), 30.0)
+
+
+def test_without_crawl_delay_the_run_delay_spaces_requests() -> None:
+    with site() as mirror:
+        sleeps, rules = paced_visits(mirror, ["https://site.test/news/a", "https://site.test/"], 1.5)
+    assert sleeps == [1.5, 1.5] and rules.crawl_delay is None
 
 
 # -- through the CLI ---------------------------------------------------------------------------

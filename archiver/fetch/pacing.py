@@ -7,6 +7,10 @@ reserved in order at the moment a request gets its slot (no await between
 reading and writing the reservation), so waiters keep their order and never
 start together.
 
+A host can ask for more room than the run gives every host: its robots.txt's
+``Crawl-delay`` (``space``, called by ``fetch.robots``). Such a host's starts
+are then spaced by the larger of the two.
+
 The clock and the sleep are parameters (the edgi wayback client's injectable
 rate limits): tests pass a fake clock whose sleep advances it, and run at full
 speed.
@@ -23,6 +27,7 @@ from typing import AsyncIterator, Awaitable, Callable
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 _SWEEP_AT = 1024  # idle hosts whose spacing has elapsed are forgotten beyond this many
+_MAX_SPACED_HOSTS = 65_536  # hosts with a spacing of their own; beyond, the table starts over
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Pacer:
         self.clock = clock
         self.sleep = sleep
         self._hosts: dict[str, _Host] = {}
+        self._spacing: dict[str, float] = {}  # host -> its own spacing, when larger than ``delay``
 
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
@@ -69,7 +75,7 @@ class Pacer:
             async with state.semaphore:
                 now = self.clock()
                 start = max(now, state.next_start)
-                state.next_start = start + self.delay
+                state.next_start = start + self._spacing.get(key, self.delay)
                 if start > now:
                     await self.sleep(start - now)
                 yield
@@ -79,6 +85,16 @@ class Pacer:
             # spacing has elapsed, or the next request would start too early.
             if state.users == 0 and state.next_start <= self.clock() and self._hosts.get(key) is state:
                 del self._hosts[key]
+
+    def space(self, host: str, seconds: float) -> float:
+        """Space ``host``'s request starts by at least ``seconds`` from now on; returns the spacing in force."""
+        key = host.lower()
+        spacing = max(self.delay, seconds)
+        if spacing > self.delay:
+            if len(self._spacing) >= _MAX_SPACED_HOSTS and key not in self._spacing:
+                self._spacing.clear()
+            self._spacing[key] = spacing
+        return spacing
 
     def _sweep(self) -> None:
         now = self.clock()

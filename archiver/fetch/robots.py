@@ -34,6 +34,13 @@ the rule, the group and the robots fetch id in the refused capture's error.
 An allowed fetch is explained by the robots row of the same run and origin;
 ``--ignore-robots`` is stored in the run's settings.
 
+**Crawl-delay.** The ``Crawl-delay`` of the group that applies to archiver
+spaces that host's request starts (``Pacer.space``) by that many seconds, or
+by the run's ``--delay`` when larger, from the moment robots.txt is read. A
+longer delay than ``MAX_CRAWL_DELAY`` (30 s) is obeyed as 30 s: a site asking
+for hours between two requests would hold a nightly job's workers for it; the
+robots decision's note says when that happened.
+
 The user agent token matched against ``User-agent:`` lines is ``archiver``
 (the product token of our User-Agent header), else ``*``. The cache lives as
 long as the ``Robots`` object (one run); a crawl of N origins holds N small
@@ -57,6 +64,7 @@ from archiver.fetch.connect_to import origin_of
 from archiver.models import Capture
 
 ROBOTS_AGENT = "archiver"  # the token robots.txt groups are matched against
+MAX_CRAWL_DELAY = 30.0  # seconds: a longer Crawl-delay is obeyed as this much (and said so)
 MAX_ROBOTS_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB, ignore the rest
 Record = Callable[[Capture], "int | None"]  # stores the robots.txt capture, returns its fetch id
 
@@ -77,6 +85,7 @@ class Rules:
     fetch_id: int | None = None  # the stored robots.txt exchange
     note: str = ""  # how the answer was read, one line
     warning: bool = False  # the robots.txt failed; everything allowed regardless
+    crawl_delay: float | None = None  # seconds asked between two requests to the origin's host (capped)
 
 
 @dataclass(frozen=True)
@@ -151,9 +160,32 @@ class Robots:
             rules = dataclasses.replace(rules, fetch_id=fetch_id)
             if rules.warning:
                 self.warnings.append(rules.note)
+            rules = self._obey_crawl_delay(rules)
             self._rules[origin] = rules
             self._locks.pop(origin, None)
         return rules
+
+
+    def _obey_crawl_delay(self, rules: Rules) -> Rules:
+        """Space the host's requests as its ``Crawl-delay`` for archiver asks (at most ``MAX_CRAWL_DELAY``)."""
+        if rules.parser is None:
+            return rules
+        try:
+            asked = rules.parser.crawl_delay(self.agent)
+        except Exception:  # noqa: BLE001 - a parser bug must not stop the crawl; no delay is read
+            return rules
+        if not asked or asked <= 0:
+            return rules
+        delay = min(float(asked), MAX_CRAWL_DELAY)
+        try:
+            host = httpx.URL(rules.origin).host
+        except (httpx.InvalidURL, ValueError, UnicodeError):
+            return rules
+        spacing = self.pool.pacer.space(host, delay)
+        capped = f", obeyed as {MAX_CRAWL_DELAY:g} s" if asked > MAX_CRAWL_DELAY else ""
+        return dataclasses.replace(rules, crawl_delay=delay,
+                                   note=f"{rules.note}; Crawl-delay {asked:g} s{capped}: {host} requests "
+                                        f"{spacing:g} s apart")
 
 
 def robots_from(origin: str, cap: Capture) -> Rules:
