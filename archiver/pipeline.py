@@ -40,7 +40,7 @@ from archiver.resolver import LocalResolver, ResolveError, ResolverProcess, Reso
 from archiver.settings import Settings
 from archiver.sources import ArticleInput, BadInput, Document
 from archiver.sources.local import Gathered
-from archiver.store import Queue, QueueItem, Store, open_db
+from archiver.store import Queue, QueueItem, Store, closing_run, open_db
 from archiver.store.writer import PackedBody, pack_body
 from archiver.store.lock import RunLock
 from archiver.workers import context as workers_context
@@ -339,30 +339,6 @@ def archive(settings: Settings) -> Iterator[Store]:
         yield store
     finally:
         lock.release()
-
-
-@contextlib.contextmanager
-def closing_run(store: Store, report, *, interrupted: Callable[[], bool],
-                before_close: Callable[[], None] = lambda: None) -> Iterator[None]:
-    """Close the run record whatever happens: outcome, counts and error, in one place.
-
-    ``report`` has ``run_id``, ``counts`` and ``outcome``; ``before_close`` settles
-    the counts (it runs even when the body raised).
-    """
-    outcome, error = "failed", None
-    try:
-        yield
-        outcome = "interrupted" if interrupted() else "completed"
-    except KeyboardInterrupt:
-        outcome, error = "interrupted", "interrupted by signal"
-        raise
-    except BaseException as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        before_close()
-        report.outcome = outcome
-        store.finish_run(report.run_id, outcome, dict(report.counts), error)
 
 
 def run_crawl(articles: list[ArticleInput], settings: Settings, store: Store, command: list[str], *,

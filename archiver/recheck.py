@@ -26,10 +26,10 @@ from archiver import platforms
 from archiver.errors import UsageError
 from archiver.fetch.client import ClientPool
 from archiver.models import PostRef, Status
-from archiver.pipeline import closing_run, stop_on_signals
+from archiver.pipeline import stop_on_signals
 from archiver.resolver import LocalResolver, ResolverProcess, make_resolver, save_resolved
 from archiver.settings import Settings
-from archiver.store import Store
+from archiver.store import Store, closing_run
 
 DEFAULT_OLDER_THAN = 20 * 3600.0
 """Seconds. Posts checked less than 20 hours ago are skipped: a nightly job started a

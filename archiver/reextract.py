@@ -38,11 +38,11 @@ from archiver.errors import UsageError
 from archiver.extract import extract_document
 from archiver.fetch.client import ClientPool
 from archiver.models import Embed, Extraction, PostRef
-from archiver.pipeline import Crawl, closing_run, make_executor, media_of_type
+from archiver.pipeline import Crawl, make_executor, media_of_type
 from archiver.recheck import check_platforms
 from archiver.resolver import make_resolver
 from archiver.settings import Settings
-from archiver.store import Store, embed_key, read_body
+from archiver.store import Store, closing_run, embed_key, read_body
 from archiver.store.history import retract_missing
 
 NOT_ARTICLE_PURPOSES = ("redirect", "shortlink", "lookup", "robots")

@@ -43,7 +43,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from archiver.errors import InputError
 from archiver.export.warc import ORIGINAL_PREFIX, field_name
 from archiver.models import Capture, Exchange
-from archiver.store import Store
+from archiver.store import Store, closing_run
 
 IMPORTED = "imported"  # the purpose of a response from a WARC another tool wrote
 
@@ -58,7 +58,9 @@ class ImportReport:
     skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # record type -> count
     bodies: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)  # digest failures, hash mismatches
+    outcome: str = ""  # completed, interrupted or failed, once the run is closed
 
+    @property
     def counts(self) -> dict[str, int]:
         return {"files": self.files, "records": self.records, "exchanges": self.exchanges,
                 "captures": self.captures, "bodies": len(self.bodies), "problems": len(self.problems),
@@ -305,20 +307,10 @@ def import_warcs(paths: list[str | Path], store: Store, command: list[str]) -> I
     report = ImportReport()
     infos = {str(p): warcinfo(p) for p in files}
     report.run_id = store.start_run(command, {"import": "warc", "files": [str(p) for p in files], "warcinfo": infos})
-    outcome, error = "failed", None
-    try:
+    with closing_run(store, report, interrupted=lambda: False):  # Ctrl-C interrupts it (KeyboardInterrupt)
         for path in files:
             one = _FileImport(path, store, report.run_id, report)
             one.first_pass()
             one.second_pass()
             report.files += 1
-        outcome = "completed"
-    except KeyboardInterrupt:
-        outcome, error = "interrupted", "interrupted by signal"
-        raise
-    except BaseException as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        store.finish_run(report.run_id, outcome, report.counts(), error)
     return report

@@ -22,15 +22,15 @@ sqlite-utils keeps the schema, the migrations and the cold paths.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import contextlib
 import os
 import socket
 import time
 import zlib
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -552,3 +552,27 @@ class Store:
             update.update({k: v for k, v in zip(_POST_CONTENT, content) if v is not None})
             self._update("posts", "key", post.key, update)
         return check_id
+
+
+@contextlib.contextmanager
+def closing_run(store: Store, report: Any, *, interrupted: Callable[[], bool],
+                before_close: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Close the run record whatever happens: outcome, counts and error, in one place.
+
+    ``report`` has ``run_id``, ``counts`` and ``outcome``; ``before_close`` settles
+    the counts (it runs even when the body raised).
+    """
+    outcome, error = "failed", None
+    try:
+        yield
+        outcome = "interrupted" if interrupted() else "completed"
+    except KeyboardInterrupt:
+        outcome, error = "interrupted", "interrupted by signal"
+        raise
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        before_close()
+        report.outcome = outcome
+        store.finish_run(report.run_id, outcome, dict(report.counts), error)
