@@ -21,7 +21,7 @@ test: $(STAMP)  ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)  ## benchmarks under bench/ (speed and memory; never timed assertions in tests); BENCH_ARGS=--large adds 100,000 articles
-	$(BIN)/python -m compileall -q archiver  # bytecode, as an installed package has it (PYTHONDONTWRITEBYTECODE may be set)
+	$(BIN)/python -m compileall -q archiver  # bytecode as an installed package has it (PYTHONDONTWRITEBYTECODE)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:

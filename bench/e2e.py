@@ -196,7 +196,7 @@ def _busy_max(sampler: TreeSampler, window: float = 2.0) -> float:
 
 
 def _late_growth(sampler: TreeSampler, done: int) -> float:
-    """Main process RSS growth over the second half of the run, in bytes per article (articles assumed even in time).
+    """Main process RSS growth over the second half of the run, bytes per article (articles even in time).
 
     The largest RSS of the last tenth of the samples less the largest of the
     tenth before the middle: caches that fill early (and are bounded) weigh

@@ -168,7 +168,8 @@ def e2e_section(results: list[e2e.E2EResult], args) -> str:
         "the memory the tree holds), and in brackets its largest summed RSS (shared pages counted once per "
         "process). *Main RSS growth over the second half* (targets above): the main process's largest RSS in "
         "the last tenth of the run less its largest in the tenth before the middle, per article of the second "
-        "half; caches that fill early and stay bounded count only in the first half, a leak in both. *Others' load*: CPU that other processes on this machine used during the run "
+        "half; caches that fill early and stay bounded count only in the first half, a leak in both. "
+        "*Others' load*: CPU that other processes on this machine used during the run "
         "(from /proc/stat, in cores; on a 2-core machine anything above 0.2 slows archiver down). "
         "*Correct*: the database holds what the web served (6 embeds per article, "
         "every post checked, the deleted tweets found deleted, no failed fetch).",
