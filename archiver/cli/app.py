@@ -59,7 +59,10 @@ def start_workers(settings: Any) -> None:
     if settings.extract_workers > 0 or settings.resolver_process:
         from archiver import workers
 
-        workers.context()
+        try:
+            workers.context()
+        except OSError:  # no forkserver here: the run's own start of its processes meets it and says so
+            pass
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
