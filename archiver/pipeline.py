@@ -261,7 +261,7 @@ class Crawl:
                     return post
         return None
 
-    async def resolve_posts(self, posts: list[PostRef], resolver: ResolverProcess | LocalResolver | None) -> None:
+    async def resolve_posts(self, posts: list[PostRef], resolver: ResolverProcess | LocalResolver) -> None:
         """Check, through ``resolver``, the posts never checked before that no other worker of this run has claimed.
 
         Every post's lookups are stored, even when another post failed; the first failure is raised after.
@@ -272,8 +272,6 @@ class Crawl:
         self.claimed.update(keys)
         failed: ResolveError | None = None
         try:
-            if todo and resolver is None:
-                raise RuntimeError("resolve_posts needs a resolver (make_resolver)")
             outcomes = await asyncio.gather(*(resolver.resolve(p) for p in todo), return_exceptions=True)
             for outcome in outcomes:
                 try:

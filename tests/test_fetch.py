@@ -20,22 +20,9 @@ from archiver.fetch.pacing import Pacer
 from archiver.fetch.retry import RetryPolicy, decide, parse_retry_after
 from archiver.mirror import Mirror, Route
 from archiver.settings import Settings
+from fakeclock import FakeClock
 
 # -- pacing -------------------------------------------------------------------------
-
-
-class FakeClock:
-    """A clock that only moves when someone sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def test_pacing_reserves_spaced_starts_in_order() -> None:

@@ -19,6 +19,7 @@ from archiver.mirror import Mirror, Route
 from archiver.models import Capture, Exchange
 from archiver.settings import Settings
 from archiver.store import Store, open_db
+from fakeclock import FakeClock
 
 
 ROBOTS = b"""# a news site
@@ -222,21 +223,6 @@ def test_ignore_robots_fetches_no_robots_txt_and_says_so() -> None:
         return await robots.check("https://site.test/private/x")
 
     assert asyncio.run(verdict()).reason == "robots.txt ignored (--ignore-robots)"
-
-
-class FakeClock:
-    """Time that passes only when the pacer sleeps; every sleep is recorded."""
-
-    def __init__(self) -> None:
-        self.now, self.slept = 0.0, []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def paced_visits(mirror: Mirror, urls: list[str], delay: float) -> tuple[list[float], Rules]:

@@ -165,7 +165,6 @@ class Robots:
             self._locks.pop(origin, None)
         return rules
 
-
     def _obey_crawl_delay(self, rules: Rules) -> Rules:
         """Space the host's requests as its ``Crawl-delay`` for archiver asks (at most ``MAX_CRAWL_DELAY``)."""
         if rules.parser is None:
