@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.extract import extract_document
+from archiver.extract import PAGE_TAGS, extract_document, extract_page
 from archiver.extract.embeds import MAX_SNIPPET
 from archiver.extract.regions import RegionMap, token_region
 from archiver.extract.trees import parse_document
 from archiver.models import Embed, Extraction, PostRef
+from archiver.platforms.page import Page
+from corpus import shared_path
 
 TWEET = "https://twitter.com/{handle}/status/{id}"
 
@@ -359,3 +361,36 @@ def test_corpus_sidebar_widget_page(corpus_dir: Path) -> None:
     assert result.embeds == ()
     status_links = [link for link in result.links if "/status" in link.url]
     assert len(status_links) == 13 and {link.region for link in status_links} == {"aside"}
+
+
+# -- one walk -------------------------------------------------------------------
+
+
+def _walks(body: bytes, url: str | None) -> tuple[int, Extraction]:
+    root = parse_document(body)
+    page = Page(root, tags=PAGE_TAGS, data=body)
+    extraction = extract_page(page, url)
+    return page.walks, extraction
+
+
+def test_every_reader_asks_the_page_only_for_tags_of_its_one_walk() -> None:
+    body = page(
+        tweet("20") + '<a href="relative">home</a><textarea>' + tweet("21").replace("<", "&lt;") + "</textarea>"
+        '<div class="fb-post" data-href="https://www.facebook.com/ann/posts/1"></div>'
+        '<iframe src="https://www.youtube.com/embed/dQw4w9WgXcQ"></iframe><aside><a href="https://x.test/">x</a></aside>',
+        head='<base href="https://news.test/section/"><title>T</title><link rel="canonical" href="https://news.test/a">'
+             '<time datetime="2020-05-01">May 1</time>',
+    )
+    walks, extraction = _walks(body, "https://news.test/a")
+    assert walks == 1
+    assert [link.url for link in extraction.links][:2] == ["https://twitter.com/ann/status/20?ref_src=twsrc%5Etfw",
+                                                           "https://news.test/section/relative"]
+    assert {e.post.post_id for e in extraction.embeds if e.post} >= {"20", "21", "dQw4w9WgXcQ"}
+
+
+def test_corpus_pages_are_walked_once() -> None:
+    pages = sorted(shared_path("corpus", "pages").glob("*.html"))
+    assert pages
+    for path in pages:
+        walks, _ = _walks(path.read_bytes(), "https://news.test/" + path.name)
+        assert walks == 1, path.name

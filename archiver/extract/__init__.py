@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from archiver import platforms
 from archiver.extract import charset as charsets
 from archiver.extract.embeds import OrderKeys, Placed, assemble, order_key
-from archiver.extract.links import FoundLink, base_url, find_links
+from archiver.extract.links import LINK_TAGS, FoundLink, base_url, find_links
 from archiver.extract.meta import FACT_TAGS, page_facts
 from archiver.extract.regions import REGION_TAGS, RegionMap
 from archiver.extract.trees import EXTRA_TREE_TAGS, Tree, extra_trees, parse_document
@@ -35,7 +35,7 @@ from archiver.platforms.base import Sighting
 from archiver.platforms.oembed import inside
 from archiver.platforms.page import Page
 
-__all__ = ["extract_document"]
+__all__ = ["PAGE_TAGS", "extract_document", "extract_page"]
 
 
 def extract_document(
@@ -66,14 +66,19 @@ def extract_document(
     collecting = gc.isenabled()
     gc.disable()  # nothing here makes reference cycles; the collector only walked the page's objects
     try:
-        return _extract_tree(root, data, url, chosen, source)
+        return extract_page(Page(root, tags=PAGE_TAGS, data=data), url, charset=chosen, charset_source=source)
     finally:
         if collecting:
             gc.enable()
 
 
-def _extract_tree(root: Any, data: bytes, url: str | None, chosen: str | None, source: str | None) -> Extraction:
-    page = Page(root, tags=_PAGE_TAGS, data=data)
+def extract_page(page: Page, url: str | None, *, charset: str | None = None,
+                 charset_source: str | None = None) -> Extraction:
+    """What ``extract_document`` finds in a page it has parsed; ``page`` walked for ``PAGE_TAGS``.
+
+    Every reader asks the page only for tags its one walk collected: a tag
+    missing from ``PAGE_TAGS`` costs a walk of the whole tree (``page.walks``).
+    """
     page.base_url = base_url(page, url)
     facts = page_facts(page, url)
     regions = RegionMap(page)
@@ -87,8 +92,8 @@ def _extract_tree(root: Any, data: bytes, url: str | None, chosen: str | None, s
         canonical_url=facts.canonical_url,
         published=facts.published,
         lang=facts.lang,
-        charset=chosen,
-        charset_source=source,
+        charset=charset,
+        charset_source=charset_source,
     )
 
 
@@ -101,8 +106,8 @@ def _text_embeds(text: str) -> tuple[Embed, ...]:
     return tuple(extract_text(text))
 
 
-# The one walk of the page collects what every detector, the links and the facts read.
-_PAGE_TAGS = tuple(dict.fromkeys(platforms.TAGS + ("a",) + FACT_TAGS + EXTRA_TREE_TAGS + REGION_TAGS))
+PAGE_TAGS = tuple(dict.fromkeys(platforms.TAGS + LINK_TAGS + FACT_TAGS + EXTRA_TREE_TAGS + REGION_TAGS))
+"""What the page's one walk collects: every tag the detectors, links, facts, hidden markup and regions read."""
 _TREE_TAGS = tuple(dict.fromkeys(platforms.TAGS + ("a",)))
 
 

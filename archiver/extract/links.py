@@ -27,6 +27,8 @@ _PLAIN_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@\[\]\s]*)(?=[/?#]|
 _ABSOLUTE_PLAIN = re.compile(r"(https?)://([^/?#@\[\]\s]*)(?=[/?#]|$)([^#]*)", re.IGNORECASE)
 _SCHEMES = ("http", "https")
 MAX_ANCHOR_TEXT = 2_000
+LINK_TAGS = ("a", "base")
+"""What ``find_links`` and ``base_url`` ask the page for (extraction collects them in the page's one walk)."""
 
 
 _LINK_FIELDS = ("url", "normalized_url", "host", "anchor_text", "rel", "region", "position")

@@ -143,7 +143,8 @@ class Page:
     walk when the page is built (others are walked for when first asked).
     ``data``: the bytes the tree was parsed from, for detectors that look at the
     raw markup before walking for something rare (None: unknown, walk anyway;
-    see ``mentions``).
+    see ``mentions``). ``walks`` counts the walks over the tree: one for
+    ``tags``, then one for each tag asked for later.
     """
 
     def __init__(self, root: Any, base_url: str | None = None, *, tags: Iterable[str] | None = None,
@@ -161,6 +162,7 @@ class Page:
         self._relative: set[int] = set()
         self._frames: list[Frame] | None = None
         self._classed: dict[str, list[tuple[Any, str]]] = {}
+        self.walks = 0
         if tags is not None:
             self._collect(tuple(dict.fromkeys(tags)))
 
@@ -168,6 +170,7 @@ class Page:
         """One walk for every tag asked: lxml filters by name in C, so the walk costs the same for one or many."""
         buckets: dict[str, list[Any]] = {tag: [] for tag in tags}
         if tags:
+            self.walks += 1
             for el in self.root.iter(*tags):
                 buckets[el.tag].append(el)
         self._tagged.update(buckets)
@@ -180,6 +183,7 @@ class Page:
         for tag in tags:
             bucket = self._tagged.get(tag)
             if bucket is None:
+                self.walks += 1
                 bucket = self._tagged[tag] = list(self.root.iter(tag))
             found.extend(bucket)
         return found
