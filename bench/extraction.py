@@ -7,6 +7,10 @@
   pass of BeautifulSoup with its own tree builder (``html.parser``). Each is
   timed over whole passes of the corpus until ``seconds`` have gone by, after
   one warm-up pass; the best pass counts (the least disturbed by the machine).
+  Then *stages*: the first steps of ``extract_document`` alone, each with the
+  ones before it (decode and parse; the page's one walk; every link with its
+  URL, text and region), to show what the steps after them have left of the
+  time the target allows.
 - ``reextract``: the library path of re-extraction: read article bodies from
   the ``bodies`` table of a crawled database, decompress them and extract them
   again, one core, in pages/s (everything above runs in this process, one
@@ -93,6 +97,34 @@ def corpus(seconds: float = 8.0, bs4_pass: bool = True, directory: Path = CORPUS
         return _corpus(pages, size, seconds, bs4_pass)
 
 
+def _stages() -> list[tuple[str, object]]:
+    """(name, function of the page's bytes) for the first steps of extraction, each with the ones before it."""
+    from archiver.extract import PAGE_TAGS
+    from archiver.extract import charset as charsets
+    from archiver.extract.links import base_url, find_links
+    from archiver.extract.regions import RegionMap
+    from archiver.extract.trees import parse_document
+    from archiver.platforms.page import Page
+
+    def parsed(body: bytes):
+        decoded = charsets.decode(body, None)
+        data = decoded.data if decoded.charset == "utf-8" else decoded.text.encode("utf-8", "replace")
+        return parse_document(data), data
+
+    def walked(body: bytes) -> Page:
+        root, data = parsed(body)
+        page = Page(root, tags=PAGE_TAGS, data=data)
+        page.base_url = base_url(page, None)
+        return page
+
+    def linked(body: bytes) -> None:
+        page = walked(body)
+        find_links(page, None, RegionMap(page))
+
+    return [("stage: decode + parse", parsed), ("stage: + the page's one walk", walked),
+            ("stage: + every link (URL, text, rel, region)", linked)]
+
+
 def _corpus(pages: list[bytes], size: int, seconds: float, bs4_pass: bool) -> list[Speed]:
     import lxml.html
 
@@ -111,6 +143,8 @@ def _corpus(pages: list[bytes], size: int, seconds: float, bs4_pass: bool) -> li
         for page in pages:
             BeautifulSoup(page, "html.parser")
         out.append(Speed("BeautifulSoup(bytes, 'html.parser')", len(pages), size, time.perf_counter() - t0))
+    for name, fn in _stages():
+        out.append(Speed(name, len(pages), size, _best_pass(fn, pages, seconds / 2)))
     return out
 
 

@@ -188,6 +188,9 @@ def extract_section(speeds: list[extraction.Speed]) -> str:
         table(["what", "pages", "MB", "pages/s", "MB/s", "of lxml bare parse"], rows),
         "",
         "Best of whole passes over the corpus after a warm-up pass (BeautifulSoup: one pass), in this process, pinned to one CPU.",
+        "Stages: the first steps of `extract_document` alone, each with the ones before it; the target allows",
+        f"extraction {1 / EXTRACT_TARGET:g} times the bare parse's time, so a stage's ratio at or under {EXTRACT_TARGET} leaves",
+        "nothing for the steps after it (the detectors, the hidden markup, the facts, placing and merging the embeds).",
     ])
 
 
