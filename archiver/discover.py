@@ -39,8 +39,7 @@ async def discover(pool: ClientPool, store: Store, job: Discovery, feeds: list[s
                 sitemaps = [*sitemaps, url]  # a "feed" that is a sitemap is read as one
                 continue
             articles, bad = read_feed(body, where=f"feed {url}", since=job.since)
-            gathered.articles += articles
-            gathered.bad += bad
+            gathered.add([*articles, *bad])
     seen: set[str] = set()
     level = list(dict.fromkeys(sitemaps))
     for _depth in range(MAX_SITEMAP_DEPTH + 1):
@@ -53,14 +52,13 @@ async def discover(pool: ClientPool, store: Store, job: Discovery, feeds: list[s
             if body is None:
                 continue
             articles, more, bad = read_sitemap(body, where=url, since=job.since)
-            gathered.articles += articles
-            gathered.bad += bad
+            gathered.add([*articles, *bad])
             nested += more
         level = [u for u in dict.fromkeys(nested) if u not in seen]
         if not level:
             return
-    for url in level:
-        gathered.bad.append(BadInput(url, f"sitemap nested deeper than {MAX_SITEMAP_DEPTH} levels: not followed"))
+    gathered.add([BadInput(url, f"sitemap nested deeper than {MAX_SITEMAP_DEPTH} levels: not followed")
+                  for url in level])
 
 
 async def _fetch(pool: ClientPool, store: Store, job: Discovery, url: str, purpose: str, gathered: Gathered,
@@ -68,10 +66,10 @@ async def _fetch(pool: ClientPool, store: Store, job: Discovery, url: str, purpo
     cap = await capture(pool, url, robots=robots)
     store.save_capture(cap, job.run_id, purpose)
     if not cap.ok:
-        gathered.bad.append(BadInput(url, f"{purpose} not fetched: {cap.error or cap.final.error}"))
+        gathered.add([BadInput(url, f"{purpose} not fetched: {cap.error or cap.final.error}")])
         return None
     if cap.final.status >= 400:
-        gathered.bad.append(BadInput(url, f"{purpose} not fetched: HTTP {cap.final.status}"))
+        gathered.add([BadInput(url, f"{purpose} not fetched: HTTP {cap.final.status}")])
         return None
     return cap.final.body
 

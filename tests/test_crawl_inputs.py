@@ -149,3 +149,33 @@ def test_warc_records_with_a_corrupt_one(tmp_path, platform, capsys):
     assert urls == ["https://news.test/w0", "https://news.test/w2"]
     prov = json.loads(conn.execute("select provenance from fetches where purpose = 'warc' limit 1").fetchone()[0])
     assert prov["warc_file"].endswith("crawl.warc") and "offset" in prov and prov["record_id"]
+
+
+def test_inputs_without_an_article_say_so_and_record_no_run(tmp_path, platform, capsys):
+    _, target = platform
+    urls = tmp_path / "urls.txt"
+    urls.write_text("not a url\nftp://news.test/1\n")
+    db = tmp_path / "a.db"
+    assert run(db, target, "-i", str(urls)) == 2
+    err = capsys.readouterr().err
+    assert f"skipped {urls}:1" in err and f"skipped {urls}:2" in err
+    assert "no articles given" in err
+    assert open_db(db).execute("select count(*) from runs").fetchone()[0] == 0
+
+
+def test_an_input_of_bad_rows_before_one_with_articles(tmp_path, platform, capsys):
+    _, target = platform
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"link": "not a url"}\n[1, 2]\n')
+    pages = tmp_path / "saved"
+    pages.mkdir()
+    for n in range(2):
+        (pages / f"story{n}.html").write_text(article(n))
+    db = tmp_path / "a.db"
+    assert run(db, target, str(data), str(pages), "--url-column", "link") == 0
+    err = capsys.readouterr().err
+    assert f"skipped {data}:1" in err and f"skipped {data}:2" in err
+    conn = open_db(db)
+    assert conn.execute("select count(*) from articles").fetchone()[0] == 2
+    counts = json.loads(conn.execute("select counts from runs").fetchone()[0])
+    assert counts["skipped"] == 2 and counts["articles"] == 2

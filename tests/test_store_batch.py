@@ -11,6 +11,7 @@ import pytest
 from archiver.models import Capture, Exchange
 from archiver.sources import ArticleInput, Document
 from archiver.store import Queue, Store, open_db, read_body
+from archiver.store.queue import PAGE
 from archiver.store.writer import pack_body
 
 
@@ -216,3 +217,33 @@ def test_a_wal_grown_past_the_limit_is_emptied_between_two_transactions(path, mo
     assert restarts >= 1
     assert max(sizes) < 7_000_000  # never the whole run's worth of pages
     assert on_disk(path, "select count(*) from bodies") == 120
+
+
+def test_enqueue_reads_a_stream_a_page_at_a_time_and_keeps_what_came_before_a_failure(path):
+    store = Store(open_db(path))
+    run = store.start_run(["test"], {})
+    seen_on_disk: list[int] = []
+
+    def stream():
+        for i in range(2 * PAGE + 10):
+            if i in (PAGE, 2 * PAGE):  # what another process sees as the reader reaches a page's end
+                seen_on_disk.append(on_disk(path, "select count(*) from queue"))
+            doc = Document(body=b"<p>%d</p>" % i, media="html", origin="warc")
+            yield ArticleInput(f"https://a.test/{i}", "test.warc", doc)
+        raise OSError("the disk went away")
+
+    with pytest.raises(OSError, match="went away"):
+        Queue(store).enqueue(stream(), run)
+    assert seen_on_disk == [PAGE, 2 * PAGE]  # each page committed before the next is read
+    assert on_disk(path, "select count(*) from queue") == 2 * PAGE
+    assert on_disk(path, "select count(*) from bodies") == 2 * PAGE
+
+
+def test_enqueue_skips_what_is_pending_already_and_repeats_within_the_stream(path):
+    store = Store(open_db(path))
+    run = store.start_run(["test"], {})
+    queue = Queue(store)
+    assert queue.enqueue([ArticleInput("https://a.test/1", "test")], run) == 1
+    again = (ArticleInput(f"https://a.test/{i % 3}", "test") for i in range(PAGE + 5))
+    assert queue.enqueue(again, run) == 2  # /0 and /2; /1 was pending, and each repeat is skipped
+    assert [i.article.url for i in queue.pending()] == ["https://a.test/1", "https://a.test/0", "https://a.test/2"]

@@ -157,11 +157,13 @@ def print_table(rows: list[dict], columns: tuple[str, ...]) -> None:
 
 
 class Progress:
-    """A progress bar on a terminal only; nothing in cron logs or pipes."""
+    """A progress bar on a terminal only; nothing in cron logs or pipes. It starts once the total is known."""
 
-    def __init__(self, total: int):
+    def __init__(self) -> None:
         self.bar = None
-        if sys.stderr.isatty():
+
+    def start(self, total: int) -> None:
+        if sys.stderr.isatty() and self.bar is None:
             self.bar = click.progressbar(length=total, label="articles", file=sys.stderr)
             self.bar.__enter__()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -74,13 +75,11 @@ def crawl(inputs_given: tuple[str, ...], inputs: tuple[str, ...], feeds: tuple[s
     gathered = Gathered()
     for n, given in enumerate(inputs_given, 1):
         if "://" in given or not Path(given).exists():
-            gathered.articles += _argument(given, n)
+            gathered.add(_argument(given, n))
         else:
             read_local(given, gathered, columns=columns, since=cut)
     for name in inputs:
-        good, bad = sources.from_list(name)
-        gathered.articles += good
-        gathered.bad += bad
+        gathered.add(sources.from_list(name))
     for option, urls in (("--feed", feeds), ("--sitemap", sitemaps)):
         for url in urls:
             try:
@@ -111,20 +110,34 @@ def _checked(given: str, n: int) -> str:
 
 def _crawl_gathered(command: str, gathered: Any, settings: Any, *, feeds: Sequence[str] = (),
                     sitemaps: Sequence[str] = (), since: Any = None) -> Any:
-    """Crawl under the run lock (queue leftovers first); returns the run's report."""
+    """Crawl under the run lock (queue leftovers first); returns the run's report.
+
+    The inputs are read up to their first article here (all of them, when none
+    has one), to tell "nothing to do" before a run is recorded; the rest is read
+    as the run queues it.
+    """
     from archiver import pipeline
+    from archiver.sources import BadInput
     from archiver.store import Queue
 
     with pipeline.archive(settings) as store:
-        if not (gathered.articles or feeds or sitemaps or Queue(store).has_pending()):
-            for item in gathered.bad:
+        items = gathered.items()
+        head = []
+        for item in items:
+            head.append(item)
+            if not isinstance(item, BadInput):
+                break
+        has_article = bool(head) and not isinstance(head[-1], BadInput)
+        if not (has_article or feeds or sitemaps or Queue(store).has_pending()):
+            for item in head:
                 click.echo(f"archiver {command}: skipped {item}", err=True)
             raise InputError("no articles given (pass URLs or paths, -i FILE, --feed or --sitemap) "
                              "and no unfinished items to resume")
-        progress = Progress(len(gathered.articles))
+        progress = Progress()
         try:
-            return pipeline.run_crawl(gathered.articles, settings, store, sys.argv, feeds=feeds, sitemaps=sitemaps,
-                                      since=since, skipped=gathered.bad, on_article=progress.tick)
+            return pipeline.run_crawl(itertools.chain(head, items), settings, store, sys.argv, feeds=feeds,
+                                      sitemaps=sitemaps, since=since, on_queued=progress.start,
+                                      on_article=progress.tick)
         finally:
             progress.close()
 
@@ -157,20 +170,18 @@ def run_job(job_path: str, fail: bool, report_path: str | None) -> None:
     gathered = Gathered()
     for n, url in enumerate(spec.urls, 1):
         try:
-            gathered.articles.append(sources.ArticleInput(sources.check_url(url), f"{job_path}: urls {n}"))
+            gathered.add([sources.ArticleInput(sources.check_url(url), f"{job_path}: urls {n}")])
         except InputError as exc:
             raise InputError(f"{job_path}: [sources].urls {n}: {exc}") from None
     for name in spec.lists:
-        good, bad = sources.from_list(name)
-        gathered.articles += good
-        gathered.bad += bad
+        gathered.add(sources.from_list(name))
     for path in (*spec.files, *spec.warcs):
         read_local(path, gathered, since=spec.since)
     for ds in spec.datasets:
         columns = sources.Columns(url=ds.url, html=ds.html, text=ds.text, published=ds.published, row_id=ds.id)
         gathered.add(sources.read_dataset(ds.path, columns, since=spec.since, fmt=ds.format))
     reports = []
-    if gathered.articles or gathered.bad or spec.feeds or spec.sitemaps:
+    if gathered.inputs or spec.feeds or spec.sitemaps:
         reports.append(_crawl_gathered("run", gathered, settings, feeds=spec.feeds,
                                        sitemaps=[*gathered.sitemaps, *spec.sitemaps], since=spec.since))
     interrupted = any(r.outcome == "interrupted" for r in reports)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from archiver.sources.detect import CSV, DIRECTORY, FEED, HTML, JSONL, SITEMAP, TEXT, WACZ, WARC, detect_path
 from archiver.sources.base import ArticleInput, BadInput
@@ -18,15 +20,27 @@ from archiver.sources.warcs import read_warc
 
 @dataclass
 class Gathered:
-    """What a set of inputs yields: articles, sitemaps still to fetch, and bad items."""
+    """What a set of inputs yields: their items, read as the queue takes them, and sitemaps still to fetch.
 
-    articles: list[ArticleInput] = field(default_factory=list)
+    Each input is a stream of articles and bad items. Its first item is read
+    when the input is added, so an input that cannot be read at all (no such
+    file, a dataset without the columns asked for) fails before any run
+    starts; the rest is read while the crawl queues it, so memory does not grow
+    with the size of the inputs (a WARC of 100,000 pages is never held whole).
+    """
+
+    inputs: list[Iterator[ArticleInput | BadInput]] = field(default_factory=list)
     sitemaps: list[str] = field(default_factory=list)
-    bad: list[BadInput] = field(default_factory=list)
 
-    def add(self, items) -> None:
-        for item in items:
-            (self.bad if isinstance(item, BadInput) else self.articles).append(item)
+    def add(self, items: Iterable[ArticleInput | BadInput]) -> None:
+        stream = iter(items)
+        first = next(stream, None)
+        if first is not None:
+            self.inputs.append(itertools.chain((first,), stream))
+
+    def items(self) -> Iterator[ArticleInput | BadInput]:
+        """Every input's items in turn (once: the streams are read as they go)."""
+        return itertools.chain.from_iterable(self.inputs)
 
 
 def read_local(path: str, gathered: Gathered, *, columns: Columns | None = None,
@@ -40,19 +54,15 @@ def read_local(path: str, gathered: Gathered, *, columns: Columns | None = None,
         gathered.add(read_files(path))
     elif kind == FEED:
         articles, bad = read_feed_file(path, since=since)
-        gathered.articles += articles
-        gathered.bad += bad
+        gathered.add([*articles, *bad])
     elif kind == SITEMAP:
         articles, nested, bad = read_sitemap_file(path, since=since)
-        gathered.articles += articles
+        gathered.add([*articles, *bad])
         gathered.sitemaps += nested
-        gathered.bad += bad
     elif kind in (JSONL, CSV):
         gathered.add(read_dataset(path, columns or Columns(), since=since, fmt=kind))
     elif kind in (WARC, WACZ):
         gathered.add(read_warc(path))
     else:  # a list of URLs
-        articles, bad = from_list(str(Path(path)))
-        gathered.articles += articles
-        gathered.bad += bad
+        gathered.add(from_list(str(Path(path))))
     return kind

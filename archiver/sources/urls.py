@@ -47,11 +47,13 @@ def from_arguments(values: tuple[str, ...] | list[str]) -> list[ArticleInput]:
     return out
 
 
-def from_list(name: str, stream: TextIO | None = None) -> tuple[list[ArticleInput], list[BadInput]]:
+def from_list(name: str, stream: TextIO | None = None) -> Iterator[ArticleInput | BadInput]:
     """URLs one per line from a file (or ``-`` for stdin); blank lines and ``#`` comments skipped.
 
-    A bad line is reported with its line number and skipped; an unreadable file is
-    a usage error.
+    Read as it is iterated (a list of millions of URLs is never held whole); a
+    file that cannot be read at all (missing, a directory, binary) is a usage
+    error now, before the first line. A bad line is a ``BadInput`` naming its
+    line number.
     """
     label = "stdin" if name == "-" else name
     if stream is None:
@@ -63,22 +65,24 @@ def from_list(name: str, stream: TextIO | None = None) -> tuple[list[ArticleInpu
                 raise InputError(f"input file {name} does not exist")
             if path.is_dir():
                 raise InputError(f"input file {name} is a directory")
-            head = path.open("rb").read(4096)
+            with path.open("rb") as raw:
+                head = raw.read(4096)
             if b"\x00" in head:
                 raise InputError(f"input file {name} is binary, not a list of URLs")
             stream = path.open(encoding="utf-8", errors="replace")
-    good: list[ArticleInput] = []
-    bad: list[BadInput] = []
+    return _read_list(stream, label)
+
+
+def _read_list(stream: TextIO, label: str) -> Iterator[ArticleInput | BadInput]:
     with stream:
         for n, line in enumerate(_lines(stream), 1):
             text = line.strip()
             if not text or text.startswith("#"):
                 continue
             try:
-                good.append(ArticleInput(check_url(text), f"{label}:{n}"))
+                yield ArticleInput(check_url(text), f"{label}:{n}")
             except InputError as exc:
-                bad.append(BadInput(f"{label}:{n}", str(exc)))
-    return good, bad
+                yield BadInput(f"{label}:{n}", str(exc))
 
 
 def _lines(stream: TextIO) -> Iterator[str]:

@@ -1,6 +1,7 @@
 """The work queue, in the archive itself.
 
-Items are enqueued before any work starts and marked done or failed one by one,
+Items are enqueued before any work starts (a page at a time as the inputs are
+read) and marked done or failed one by one,
 each atomically with the store's writes (``Store.transaction``: inside a
 crawl's batch, in the same commit as the item's snapshots). A run killed at any moment leaves its unfinished
 items pending; the next run on the same database takes them up first. Nothing
@@ -10,6 +11,7 @@ done but not yet marked a no-op apart from a new exchange row.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -24,7 +26,8 @@ _ENQUEUE = ("insert into queue (url, source, state, document, published, row_id,
             "values (?, ?, 'pending', ?, ?, ?, ?, ?)")
 _PENDING_PAGE = ("select id, url, source, document, published, row_id from queue "
                  "where state = 'pending' and id > ? order by id limit ?")
-PAGE = 256  # queue rows read at a time
+_IS_PENDING = "select 1 from queue where url = ? and state = 'pending' limit 1"  # on the (url, state) index
+PAGE = 256  # queue rows read (and inputs committed) at a time
 _MARK = "update queue set state = ?, finished = ?, run_id = ?, article_id = ?, error = ? where id = ?"
 
 
@@ -51,19 +54,32 @@ class Queue:
         self.db = store.db
 
     def enqueue(self, articles: Iterable[ArticleInput], run_id: int) -> int:
-        """Add articles not already pending; returns how many were added."""
+        """Add articles not already pending, ``PAGE`` at a time as they are read; returns how many.
+
+        Each page of items is one unit of writes (``Store.transaction``: its own
+        commit, or a savepoint of the caller's batch, which commits less often).
+        ``articles`` may be a stream (a WARC, a dataset read as it goes): each
+        document's bytes go to ``bodies`` and are dropped, and what is pending
+        is asked of the database, not kept in a set, so memory does not grow
+        with the input; should reading it fail part way, what was queued before
+        stays queued for the next run.
+        """
         added = 0
-        with self.store.transaction():
-            pending = {r[0] for r in self.db.execute("select url from queue where state = 'pending'")}
-            for article in articles:
-                if article.url in pending:
-                    continue
-                pending.add(article.url)
-                document = _document_json(self.store, article.document) if article.document else None
-                self.db.conn.execute(_ENQUEUE, (article.url, article.source, document, article.published,
-                                                article.row_id, utc_now(), run_id))
-                added += 1
-        return added
+        conn = self.db.conn
+        stream = iter(articles)
+        while True:
+            taken = 0
+            with self.store.transaction():
+                for article in itertools.islice(stream, PAGE):
+                    taken += 1
+                    if conn.execute(_IS_PENDING, (article.url,)).fetchone() is not None:
+                        continue
+                    document = _document_json(self.store, article.document) if article.document else None
+                    conn.execute(_ENQUEUE, (article.url, article.source, document, article.published,
+                                            article.row_id, utc_now(), run_id))
+                    added += 1
+            if taken < PAGE:
+                return added
 
     def pending(self, page: int = PAGE) -> Iterator[QueueItem]:
         """Every unfinished item, oldest first (leftovers of a killed run included), read ``page`` at a time.
