@@ -21,6 +21,8 @@ Parts (each its own module in bench/):
   ``archiver reextract`` over a copy of the largest complete one.
 - fault run: ``bench/fault_run.py`` when present (another engineer's); its last
   line of standard output goes into the report as it is.
+- a local input's size (``warc_input.py``): ``archiver crawl`` of a WARC of 1,000
+  and of 4,000 articles, the main process's peak memory for each.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ import extraction  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
-PARTS = ("e2e", "extract", "reextract", "fault")
+PARTS = ("e2e", "extract", "reextract", "fault", "inputs")
 
 # The targets of issue 7.
 E2E_TARGET = 0.80  # of the latency bound, at concurrency 64 and 100 ms
@@ -228,10 +230,20 @@ def reextract_section(r: extraction.Reextract | None, db_note: str,
     ])
 
 
-def fault_section(line: str | None) -> str:
-    if line is None:
+def fault_section(lines: list[str] | None) -> str:
+    if lines is None:
         return "### Fault run\n\n`bench/fault_run.py` is not there yet; nothing run."
-    return "### Fault run (`bench/fault_run.py`)\n\n" + table(["result"], [[line]])
+    return "### Fault run (`bench/fault_run.py`)\n\n" + table(["result"], [[lines[-1]]])
+
+
+def inputs_section(lines: list[str] | None) -> str:
+    return "\n".join([
+        "### Memory against a local input's size (`bench/warc_input.py`)",
+        "",
+        table(["`archiver crawl FILE.warc.gz`, synthetic articles of ~100 KB, no embeds"], [[ln] for ln in lines or []]),
+        "",
+        "The main process's peak resident set should not grow with the file: its articles go to the queue as it is read.",
+    ])
 
 
 def targets_section(results: list[e2e.E2EResult], speeds: list[extraction.Speed] | None, args) -> str:
@@ -276,22 +288,22 @@ def targets_section(results: list[e2e.E2EResult], speeds: list[extraction.Speed]
 # -- the run ----------------------------------------------------------------------------------
 
 
-def run_fault(timeout: float) -> str | None:
-    script = BENCH / "fault_run.py"
+def run_script(name: str, timeout: float) -> list[str] | None:
+    """A bench script's lines of standard output (its exit code on the last), None when it is not there."""
+    script = BENCH / name
     if not script.exists():
         return None
-    log(f"fault run: {script.relative_to(ROOT)} ...")
+    log(f"{name}: {script.relative_to(ROOT)} ...")
     try:
         proc = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
-        return f"did not finish within {timeout:g} s"
-    lines = [ln.strip() for ln in proc.stdout.splitlines() if ln.strip()]
-    line = lines[-1] if lines else "(no output)"
+        return [f"did not finish within {timeout:g} s"]
+    lines = [ln.strip() for ln in proc.stdout.splitlines() if ln.strip()] or ["(no output)"]
     if proc.returncode != 0:
         err = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-        line += f" (exit {proc.returncode}{': ' + err[-1].strip() if err else ''})"
-    return line
+        lines[-1] += f" (exit {proc.returncode}{': ' + err[-1].strip() if err else ''})"
+    return lines
 
 
 def write_doc(report: str, path: Path) -> None:
@@ -320,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reextract-limit", type=int, default=0,
                         help="article bodies to re-extract on the library path (default 0: all)")
     parser.add_argument("--fault-timeout", type=float, default=180.0)
+    parser.add_argument("--inputs-timeout", type=float, default=600.0)
     parser.add_argument("--skip", default="", help=f"parts to skip, comma-separated: {','.join(PARTS)}")
     parser.add_argument("--workdir", help="where databases go (default: a temporary directory, removed)")
     parser.add_argument("--out", default=str(DOC), help="the document to write (default docs/performance.md)")
@@ -367,7 +380,9 @@ def main(argv: list[str] | None = None) -> int:
                     r, f"the {n(source.done)}-article end-to-end database ({n(captures)} captures, "
                        f"{source.db_bytes / 1e6:,.0f} MB)", cmd, f"the {n(target.done)}-article database"))
         if "fault" not in skip:
-            sections.append(fault_section(run_fault(args.fault_timeout)))
+            sections.append(fault_section(run_script("fault_run.py", args.fault_timeout)))
+        if "inputs" not in skip:
+            sections.append(inputs_section(run_script("warc_input.py", args.inputs_timeout)))
         if "e2e" not in skip or "extract" not in skip:
             sections.insert(0, targets_section(results, speeds, args))
     finally:
