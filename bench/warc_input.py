@@ -1,4 +1,4 @@
-"""Memory against the size of a local input: `archiver crawl FILE.warc.gz` at two sizes.
+"""A local WARC in, a WARC out: `archiver crawl FILE.warc.gz`, then `archiver export warc`, at two sizes.
 
 A WARC of N synthetic articles (~100 KB of HTML each, outbound links, no
 embeds, so nothing reaches a network) is written, then crawled by the installed
@@ -6,7 +6,8 @@ command in a subprocess with a fresh database, while ``procstat.TreeSampler``
 reads the main process's peak resident set (``VmHWM``). Flat in N is the target:
 the articles' bytes go to the archive's queue as the file is read, never all
 into memory (before 2026-11-25 the crawl read every input whole first: 149 MB
-at 1,000 articles, 443 MB at 4,000; since, 56 and 57 MB).
+at 1,000 articles, 443 MB at 4,000; since, 56 and 57 MB). Then the archive is
+exported again as a WARC (``archiver export warc``), timed, with its peak RSS.
 
 Prints one line per size on stdout (``bench/run.py`` puts them in the report);
 exits 1 when a run did not store every article.
@@ -81,9 +82,23 @@ def measure(n: int, workdir: Path) -> tuple[str, bool]:
         stored = conn.execute("select count(*) from articles").fetchone()[0]
     ok = proc.returncode == 0 and stored == n
     line = (f"{n:,} articles ({n * ARTICLE_BYTES / 1e6:,.0f} MB of HTML, {size / 1e6:,.1f} MB gzip'd WARC): "
-            f"main process peak RSS {main_mb:,.0f} MB, {wall:,.1f} s, {stored:,} articles stored, exit {proc.returncode}")
+            f"crawl: main process peak RSS {main_mb:,.0f} MB, {wall:,.1f} s, {stored:,} articles stored, "
+            f"exit {proc.returncode}")
     if not ok and err.strip():
         line += f" ({err.strip().splitlines()[-1]})"
+        return line, ok
+    out = workdir / f"export-{n}.warc.gz"
+    started = time.perf_counter()
+    proc = subprocess.Popen(archiver_command() + ["export", "warc", "--db", str(db), str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sampler = TreeSampler(proc.pid, interval=0.2).start()
+    _, err = proc.communicate(timeout=1800)
+    sampler.stop()
+    wall = time.perf_counter() - started
+    ok = proc.returncode == 0
+    line += (f"; export warc: {wall:,.1f} s ({n * ARTICLE_BYTES / 1e6 / wall:,.1f} MB of HTML/s), "
+             f"peak RSS {sampler.hwm_by_role().get('main', 0) / 1024:,.0f} MB, "
+             f"{out.stat().st_size / 1e6 if out.exists() else 0:,.1f} MB written, exit {proc.returncode}")
     return line, ok
 
 
