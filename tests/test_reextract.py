@@ -18,6 +18,7 @@ from archiver import __version__
 from archiver.cli import main
 from archiver.mirror import Mirror, Route
 from archiver.models import Capture, Check, Embed, Exchange, Extraction, PostRef, Status
+from archiver.reextract import stored_pages
 from archiver.store import Store, open_db
 
 SYN = "https://cdn.syndication.twimg.com/tweet-result"
@@ -181,3 +182,21 @@ def test_text_embeds_resolve_through_stored_redirects_only(tmp_path, monkeypatch
         assert mirror.requests == []
     assert embeds(path) == before  # still one embed, attached to its post, never a text: duplicate
     assert last_run(path)["counts"].get("short_links_unresolved", 0) == 0
+
+
+def test_stored_pages_reads_the_articles_a_page_at_a_time(tmp_path):
+    store = Store(open_db(tmp_path / "archive.db"))
+    run = store.start_run(["archiver", "crawl"], {})
+    when = "2026-05-04T21:00:00.000000Z"
+    for n in range(5):
+        url = f"https://news.test/{n}"
+        article = store.article_id(url, "argument 1")
+        if n == 3:
+            continue  # never fetched: counted as a page without a body
+        capture = Capture(url, (Exchange(url, "GET", when, when, 1.0, status=200, body=b"<p>%d</p>" % n,
+                                         response_headers=(("content-type", "text/html"),)),))
+        store.record_article_fetch(article, store.save_capture(capture, run, "article", article_id=article), capture)
+    whole = [(p.article_id, p.url, p.body_sha256 != "") for p in stored_pages(store)]
+    assert [(p.article_id, p.url, p.body_sha256 != "") for p in stored_pages(store, page=2)] == whole
+    assert [url for _, url, _ in whole] == [f"https://news.test/{n}" for n in range(5)]
+    assert [has_body for _, _, has_body in whole] == [True, True, True, False, True]
