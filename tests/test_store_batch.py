@@ -247,3 +247,10 @@ def test_enqueue_skips_what_is_pending_already_and_repeats_within_the_stream(pat
     again = (ArticleInput(f"https://a.test/{i % 3}", "test") for i in range(PAGE + 5))
     assert queue.enqueue(again, run) == 2  # /0 and /2; /1 was pending, and each repeat is skipped
     assert [i.article.url for i in queue.pending()] == ["https://a.test/1", "https://a.test/0", "https://a.test/2"]
+
+
+def test_enqueue_gives_back_the_page_cache_it_widened(path):
+    store = Store(open_db(path))
+    store.db.conn.execute("pragma cache_size = -1234")
+    Queue(store).enqueue((ArticleInput(f"https://a.test/{i}", "test") for i in range(3)), store.start_run(["t"], {}))
+    assert store.db.conn.execute("pragma cache_size").fetchone()[0] == -1234
