@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import resource
 
 import pytest
 from warcio.statusandheaders import StatusAndHeaders
@@ -12,6 +14,8 @@ from warcio.warcwriter import WARCWriter
 
 from archiver.cli import main
 from archiver.mirror import Mirror, Route
+from archiver.sources import Columns
+from archiver.sources.local import Gathered, read_local
 from archiver.store import open_db
 
 TWEET = "1460323737035677698"
@@ -179,3 +183,22 @@ def test_an_input_of_bad_rows_before_one_with_articles(tmp_path, platform, capsy
     assert conn.execute("select count(*) from articles").fetchone()[0] == 2
     counts = json.loads(conn.execute("select counts from runs").fetchone()[0])
     assert counts["skipped"] == 2 and counts["articles"] == 2
+
+
+def test_many_input_files_hold_no_descriptor_until_their_turn(tmp_path):
+    paths = []
+    for n in range(300):
+        path = tmp_path / f"day{n}.jsonl"
+        path.write_text(json.dumps({"url": f"https://news.test/{n}", "html": article(n)}) + "\n")
+        paths.append(path)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 50, hard))
+    try:  # 300 files, 50 descriptors to spare: each file is closed once checked, opened again in its turn
+        gathered = Gathered()
+        for path in paths:
+            read_local(str(path), gathered, columns=Columns(url="url", html="html"))
+        items = list(gathered.items())
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert [item.url for item in items] == [f"https://news.test/{n}" for n in range(300)]
+    assert all(item.document is not None and b"Local story" in item.document.body for item in items)

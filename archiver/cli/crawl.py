@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sys
 from pathlib import Path
@@ -65,7 +66,7 @@ def crawl(inputs_given: tuple[str, ...], inputs: tuple[str, ...], feeds: tuple[s
       archiver crawl articles.csv --url-column link --html-column body --id-column id
     """
     from archiver import sources
-    from archiver.sources.local import Gathered, read_local
+    from archiver.sources.local import Gathered, read_local, read_url_list
 
     settings = settings_from(**options)
     start_workers(settings)
@@ -79,7 +80,7 @@ def crawl(inputs_given: tuple[str, ...], inputs: tuple[str, ...], feeds: tuple[s
         else:
             read_local(given, gathered, columns=columns, since=cut)
     for name in inputs:
-        gathered.add(sources.from_list(name))
+        read_url_list(name, gathered)
     for option, urls in (("--feed", feeds), ("--sitemap", sitemaps)):
         for url in urls:
             try:
@@ -162,7 +163,7 @@ def run_job(job_path: str, fail: bool, report_path: str | None) -> None:
     from archiver import pipeline, sources
     from archiver.job import load_job
     from archiver.recheck import run_recheck
-    from archiver.sources.local import Gathered, read_local
+    from archiver.sources.local import Gathered, read_local, read_url_list
 
     job = load_job(job_path)
     settings, spec = job.settings, job.sources
@@ -174,12 +175,13 @@ def run_job(job_path: str, fail: bool, report_path: str | None) -> None:
         except InputError as exc:
             raise InputError(f"{job_path}: [sources].urls {n}: {exc}") from None
     for name in spec.lists:
-        gathered.add(sources.from_list(name))
+        read_url_list(name, gathered)
     for path in (*spec.files, *spec.warcs):
         read_local(path, gathered, since=spec.since)
     for ds in spec.datasets:
         columns = sources.Columns(url=ds.url, html=ds.html, text=ds.text, published=ds.published, row_id=ds.id)
-        gathered.add(sources.read_dataset(ds.path, columns, since=spec.since, fmt=ds.format))
+        gathered.add_file(functools.partial(sources.read_dataset, ds.path, columns, since=spec.since,
+                                            fmt=ds.format))
     reports = []
     if gathered.inputs or spec.feeds or spec.sitemaps:
         reports.append(_crawl_gathered("run", gathered, settings, feeds=spec.feeds,
