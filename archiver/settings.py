@@ -75,6 +75,11 @@ class Settings:
     def user_agent(self) -> str:
         return f"archiver/{__version__} (+{self.contact_url})"
 
+    @property
+    def starts_processes(self) -> bool:
+        """Whether a crawl runs extraction or platform lookups in processes of its own (from the forkserver)."""
+        return self.extract_workers > 0 or self.resolver_process
+
     def public(self) -> dict[str, Any]:
         """The settings as stored in ``runs.settings``: secrets masked."""
         data = dataclasses.asdict(self)

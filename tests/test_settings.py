@@ -53,3 +53,9 @@ def test_bad_environment_value_is_named():
         load_settings(env={"ARCHIVER_TIMEOUT": "soon"})
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings("/nonexistent/archiver.toml", env={})
+
+
+@pytest.mark.parametrize("workers, resolver_process, starts", [(0, False, False), (1, False, True), (0, True, True),
+                                                               (2, True, True)])
+def test_a_run_starts_processes_for_extraction_or_lookups(workers, resolver_process, starts):
+    assert Settings(extract_workers=workers, resolver_process=resolver_process).starts_processes is starts

@@ -137,9 +137,9 @@ def test_unchecked_answers_for_more_posts_than_sqlite_takes_parameters(store):
     """A re-extraction of a large archive asks about every post it saw (300,000 here; SQLite takes 250,000)."""
     run = store.start_run(["archiver"], {})
     never, checked = PostRef("twitter", "11", "https://twitter.com/a/status/11"), POST
-    with store.transaction():
-        for post in (never, checked):
-            store._ensure_post(post, None, "2026-11-25T10:00:00+00:00")
+    article = store.article_id("https://news.test/story", "argument 1")
+    store.record_extraction(article, None, run, Extraction(embeds=(
+        Embed("twitter", never, "blockquote", position=0), Embed("twitter", checked, "blockquote", position=1))))
     store.save_check(checked, Check(Status.AVAILABLE, endpoint="twitter.syndication"), run, [], None)
     keys = [f"twitter:{n}" for n in range(100, 300_100)] + [never.key, checked.key]
     assert store.unchecked(keys) == {never.key}

@@ -56,7 +56,7 @@ def start_workers(settings: Any) -> None:
     core while this process imports the pipeline and opens the database; the
     first extraction or resolver process started later is a fork, not a wait.
     """
-    if settings.extract_workers > 0 or settings.resolver_process:
+    if settings.starts_processes:
         from archiver import workers
 
         try:
