@@ -202,3 +202,14 @@ def test_many_input_files_hold_no_descriptor_until_their_turn(tmp_path):
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert [item.url for item in items] == [f"https://news.test/{n}" for n in range(300)]
     assert all(item.document is not None and b"Local story" in item.document.body for item in items)
+
+
+def test_a_list_on_standard_input_is_read_once_as_it_comes(tmp_path, platform, capsys, monkeypatch):
+    _, target = platform
+    monkeypatch.setattr("sys.stdin", io.StringIO("https://news.test/1\nnot a url\n# a comment\nhttps://news.test/2\n"))
+    db = tmp_path / "a.db"
+    run(db, target, "-i", "-")
+    assert "skipped stdin:2" in capsys.readouterr().err
+    conn = open_db(db)
+    assert [tuple(r) for r in conn.execute("select url, source from queue order by id")] == [
+        ("https://news.test/1", "stdin:1"), ("https://news.test/2", "stdin:4")]
