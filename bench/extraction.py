@@ -5,8 +5,9 @@
   charset is sniffed, as ``archiver extract`` does), against lxml's bare parse of
   the same bytes (``lxml.html.document_fromstring``) and, for reference, one
   pass of BeautifulSoup with its own tree builder (``html.parser``). Each is
-  timed over whole passes of the corpus until ``seconds`` have gone by, after
-  one warm-up pass; the best pass counts (the least disturbed by the machine).
+  timed over whole passes of the corpus, taken in turn with the others until
+  each has had ``seconds``, after one warm-up pass; the best pass counts (the
+  least disturbed by the machine).
   Then *stages*: the first steps of ``extract_document`` alone, each with the
   ones before it (decode and parse; the page's one walk; every link with its
   URL, text and region), to show what the steps after them have left of the
@@ -70,17 +71,25 @@ def load_corpus(directory: Path = CORPUS) -> list[bytes]:
     return [p.read_bytes() for p in sorted(directory.glob("*.html"))]
 
 
-def _best_pass(fn, pages: list[bytes], seconds: float, min_passes: int = 2) -> float:
-    for page in pages:  # warm-up: imports, caches, compiled XPath
-        fn(page)
-    best, spent, passes = float("inf"), 0.0, 0
-    gc.collect()
-    while spent < seconds or passes < min_passes:
-        t0 = time.perf_counter()
+def _best_passes(fns: list, pages: list[bytes], seconds: float, min_passes: int = 2) -> list[float]:
+    """The best whole pass of each function, their passes taken in turn until ``seconds`` each have gone by.
+
+    In turn, so that the machine's slower minutes fall on all of them alike and
+    their ratios hold even when the absolute speeds drift.
+    """
+    for fn in fns:  # warm-up: imports, caches, compiled XPath
         for page in pages:
             fn(page)
-        took = time.perf_counter() - t0
-        best, spent, passes = min(best, took), spent + took, passes + 1
+    best, spent, passes = [float("inf")] * len(fns), [0.0] * len(fns), 0
+    gc.collect()
+    while min(spent) < seconds or passes < min_passes:
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            for page in pages:
+                fn(page)
+            took = time.perf_counter() - t0
+            best[i], spent[i] = min(best[i], took), spent[i] + took
+        passes += 1
     return best
 
 
@@ -130,21 +139,17 @@ def _corpus(pages: list[bytes], size: int, seconds: float, bs4_pass: bool) -> li
 
     from archiver.extract import extract_document
 
-    out = [
-        Speed("lxml.html.document_fromstring (bare parse)", len(pages), size,
-              _best_pass(lxml.html.document_fromstring, pages, seconds)),
-        Speed("archiver extract_document", len(pages), size,
-              _best_pass(lambda b: extract_document(b, media="html"), pages, seconds)),
-    ]
+    measured = [("lxml.html.document_fromstring (bare parse)", lxml.html.document_fromstring),
+                ("archiver extract_document", lambda b: extract_document(b, media="html")), *_stages()]
+    best = _best_passes([fn for _, fn in measured], pages, seconds)
+    out = [Speed(name, len(pages), size, took) for (name, _), took in zip(measured, best)]
     if bs4_pass:
         from bs4 import BeautifulSoup
 
         t0 = time.perf_counter()
         for page in pages:
             BeautifulSoup(page, "html.parser")
-        out.append(Speed("BeautifulSoup(bytes, 'html.parser')", len(pages), size, time.perf_counter() - t0))
-    for name, fn in _stages():
-        out.append(Speed(name, len(pages), size, _best_pass(fn, pages, seconds / 2)))
+        out.insert(2, Speed("BeautifulSoup(bytes, 'html.parser')", len(pages), size, time.perf_counter() - t0))
     return out
 
 
