@@ -31,7 +31,7 @@ import signal
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from archiver import platforms
 from archiver.errors import UsageError
@@ -43,6 +43,7 @@ from archiver.recheck import check_platforms
 from archiver.resolver import make_resolver
 from archiver.settings import Settings
 from archiver.store import Store, closing_run, embed_key, read_body
+from archiver.store.db import pages_by_id
 from archiver.store.history import retract_missing
 
 NOT_ARTICLE_PURPOSES = ("redirect", "shortlink", "lookup", "robots")
@@ -100,17 +101,6 @@ def parse_since(text: str) -> str:
 ARTICLES_PAGE = 1000
 
 
-def _paged(db: Any, sql: str, params: list[Any], page: int) -> Iterator[tuple[Any, ...]]:
-    """The rows of ``sql`` (``id > ? ... order by id limit ?``, the id first) ``page`` at a time."""
-    last = 0
-    while True:
-        rows = db.execute(sql, [last, *params, page]).fetchall()
-        yield from rows
-        if len(rows) < page:
-            return
-        last = rows[-1][0]
-
-
 def stored_pages(store: Store, since: str | None = None, *, page: int = ARTICLES_PAGE) -> Iterator[StoredPage]:
     """Every article's latest capture with a usable body (captured at or after ``since``).
 
@@ -123,7 +113,7 @@ def stored_pages(store: Store, since: str | None = None, *, page: int = ARTICLES
     if since is not None:
         sql, params = sql + " and last_fetched >= ?", [since]  # the good capture is never later than this
     excluded = ",".join("?" * len(NOT_ARTICLE_PURPOSES))
-    for article_id, url, last_extracted in _paged(db, sql + " order by id limit ?", params, page):
+    for article_id, url, last_extracted in pages_by_id(db.conn, sql + " order by id limit ?", params, page):
         row = db.execute(
             f"""select id, body_sha256, response_headers, finished from fetches
                 where article_id = ? and purpose not in ({excluded}) and body_sha256 is not null

@@ -94,10 +94,6 @@ def _best_passes(fns: list, pages: list[bytes], seconds: float, min_passes: int 
 
 
 def corpus(seconds: float = 8.0, bs4_pass: bool = True, directory: Path = CORPUS) -> list[Speed]:
-    import lxml.html
-
-    from archiver.extract import extract_document
-
     pages = load_corpus(directory)
     if not pages:
         raise FileNotFoundError(f"no pages in {directory}")
@@ -116,8 +112,7 @@ def _stages() -> list[tuple[str, object]]:
     from archiver.platforms.page import Page
 
     def parsed(body: bytes):
-        decoded = charsets.decode(body, None)
-        data = decoded.data if decoded.charset == "utf-8" else decoded.text.encode("utf-8", "replace")
+        data = charsets.decode(body, None).utf8
         return parse_document(data), data
 
     def walked(body: bytes) -> Page:

@@ -30,14 +30,10 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from e2e import archiver_command  # noqa: E402
 from procstat import TreeSampler  # noqa: E402
 
 ARTICLE_BYTES = 100_000
-
-
-def archiver_command() -> list[str]:
-    script = Path(sys.executable).with_name("archiver")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "archiver"]
 
 
 def article(n: int) -> bytes:

@@ -57,7 +57,7 @@ def extract_document(
     else:
         decoded = charsets.decode(bytes(body), content_type)
         text, chosen, source = decoded.text, decoded.charset, decoded.source
-        data = decoded.data if chosen == "utf-8" else text.encode("utf-8", "replace")
+        data = decoded.utf8
     if media == "text":
         return Extraction(embeds=_text_embeds(text), charset=chosen, charset_source=source)
     root = parse_document(data)

@@ -59,6 +59,11 @@ class Decoded:
     source: str  # header, bom, meta, detected, fallback
     data: bytes  # the body without its byte-order mark
 
+    @property
+    def utf8(self) -> bytes:
+        """The body as UTF-8 (what the parser is fed): its own bytes when it was UTF-8 already."""
+        return self.data if self.charset == "utf-8" else self.text.encode("utf-8", "replace")
+
 
 def header_charset(content_type: str | None) -> str | None:
     """The ``charset`` parameter of a Content-Type header value."""

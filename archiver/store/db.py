@@ -6,6 +6,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any, Iterator, Sequence
 
 import sqlite_utils
 
@@ -14,6 +15,23 @@ from archiver.store.schema import ensure_db_shape
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+
+
+def pages_by_id(conn: sqlite3.Connection, sql: str, params: Sequence[Any], page: int) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``sql`` read ``page`` at a time, in id order, never all at once.
+
+    ``sql`` selects the id first, takes the last id read as its first parameter
+    (``id > ?``) and the page size as its last (``order by id limit ?``). Each
+    page is its own query, so no cursor stays open across the caller's writes
+    in between; rows the caller changes meanwhile are behind the last id read.
+    """
+    last = 0
+    while True:
+        rows = conn.execute(sql, (last, *params, page)).fetchall()
+        yield from rows
+        if len(rows) < page:
+            return
+        last = rows[-1][0]
 
 
 def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:

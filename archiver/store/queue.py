@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 from sqlite_utils.db import NotFoundError
 
 from archiver.sources import ArticleInput, Document
+from archiver.store.db import pages_by_id
 from archiver.store.writer import Store, read_body, utc_now
 
 # plain statements, not sqlite-utils' Table.insert/update: marking is on every item's path (store/writer.py)
@@ -95,18 +96,11 @@ class Queue:
         """Every unfinished item, oldest first (leftovers of a killed run included), read ``page`` at a time.
 
         Memory stays flat whatever the queue's length: rows (and the bodies of
-        documents in hand) are read a page ahead of the workers, never all at
-        once. Each page is its own query, so no cursor stays open across the
-        writes in between; items marked meanwhile are behind the last id read.
+        documents in hand) are read a page ahead of the workers (``pages_by_id``),
+        and items marked meanwhile are behind the last id read.
         """
-        last = 0
-        while True:
-            rows = self.db.conn.execute(_PENDING_PAGE, (last, page)).fetchall()
-            for row in rows:
-                yield self._item(*row)
-            if len(rows) < page:
-                return
-            last = rows[-1][0]
+        for row in pages_by_id(self.db.conn, _PENDING_PAGE, (), page):
+            yield self._item(*row)
 
     def has_pending(self) -> bool:
         return self.db.conn.execute("select 1 from queue where state = 'pending' limit 1").fetchone() is not None
