@@ -44,7 +44,7 @@ from archiver.store import Queue, QueueItem, Store, closing_run, open_db
 from archiver.store.writer import PackedBody, pack_body
 from archiver.store.lock import RunLock
 from archiver.workers import context as workers_context
-from archiver.workers import ignore_stop_signals
+from archiver.workers import start_worker
 
 COMMIT_EVERY = 0.5
 """Seconds of a crawl's writes committed together (``Store.batched``) instead of ~20 commits per article,
@@ -335,7 +335,7 @@ def make_executor(workers: int) -> Executor | None:
     """The process pool extraction runs in; None runs it in a thread of this process."""
     if workers <= 0:
         return None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=workers_context(), initializer=ignore_stop_signals)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=workers_context(), initializer=start_worker)
 
 
 @contextlib.contextmanager

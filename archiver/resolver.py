@@ -358,7 +358,7 @@ async def _receive(reader: asyncio.StreamReader) -> list:
 
 def _serve(sock: socket.socket, settings: Settings) -> None:
     """The resolver process: resolve each post it is sent, send back what came of it, until its input ends."""
-    workers.ignore_stop_signals()  # the crawl's process decides when the work ends
+    workers.start_worker()  # the crawl's process decides when the work ends
     asyncio.run(_serve_loop(sock, settings))
 
 
