@@ -54,10 +54,11 @@ def _start_forkserver() -> None:
     The forkserver is a new interpreter started as ``python -c ...``, and
     Python 3.11's does not take this process's ``sys.path`` (it is passed and
     not used), so the directory the crawl was started from came first on the
-    workers' path: an ``archiver/``, ``lxml/`` or ``httpx.py`` there was what
-    the workers imported. A crawl started from another checkout of archiver
-    lost every extraction ("BrokenProcessPool": its workers ran the other
-    code). ``PYTHONSAFEPATH`` (Python's ``-P``) keeps the directory out.
+    forkserver's path, and its preload imported from there what every worker
+    inherits: an ``archiver/``, ``lxml/`` or ``httpx.py`` in that directory.
+    A crawl started from another checkout of archiver lost every extraction
+    ("BrokenProcessPool": its workers ran the other code). ``PYTHONSAFEPATH``
+    (Python's ``-P``; ``PYTHONPATH`` still counts) keeps the directory out.
     """
     from multiprocessing import forkserver
 
@@ -82,7 +83,7 @@ def _safe_path() -> Iterator[None]:
         yield
     finally:
         if previous is None:
-            del os.environ[_SAFE_PATH]
+            os.environ.pop(_SAFE_PATH, None)
         else:
             os.environ[_SAFE_PATH] = previous
 
