@@ -5,7 +5,11 @@ fixed), and every article body is already in ``bodies``. ``reextract`` takes
 each article's latest good capture, decompresses its body, runs the current
 ``extract_document`` over it (in the same process pool as a crawl) and stores
 the result through ``Store.record_extraction``, as a crawl would have done had
-it run this version. In one transaction per article:
+it run this version. The extraction process also decompresses the bodies (the
+main process reads them as stored), and each article's writes are one atomic
+unit (a savepoint; the units of every ``COMMIT_EVERY`` seconds are committed
+together, as in a crawl: a kill loses at most those, which the next reextract
+does again):
 
 - an embed found again is updated in place, its ``extractor_version`` set to
   this version; an embed found for the first time is added, first seen at the
@@ -38,13 +42,14 @@ from archiver.errors import UsageError
 from archiver.extract import extract_document
 from archiver.fetch.client import ClientPool
 from archiver.models import Embed, Extraction, PostRef
-from archiver.pipeline import Crawl, make_executor, media_of_type
+from archiver.pipeline import COMMIT_EVERY, Crawl, make_executor, media_of_type
 from archiver.recheck import check_platforms
 from archiver.resolver import make_resolver
 from archiver.settings import Settings
-from archiver.store import Store, closing_run, embed_key, read_body
+from archiver.store import Store, closing_run, embed_key
 from archiver.store.db import pages_by_id
 from archiver.store.history import retract_missing
+from archiver.store.writer import stored_body, unpack_body
 
 NOT_ARTICLE_PURPOSES = ("redirect", "shortlink", "lookup", "robots")
 """Exchanges that carry an article_id without being the article's own capture."""
@@ -174,8 +179,8 @@ def _extractions(store: Store, pages: Iterable[StoredPage], executor: Executor |
         if media is None:
             report.counts["not_parsed"] += 1
             continue
-        job = functools.partial(extract_document, read_body(store.db, page.body_sha256), url=page.url,
-                                content_type=page.content_type, media=media)
+        compression, content = stored_body(store.db, page.body_sha256)
+        job = functools.partial(_unpack_and_extract, compression, content, page.url, page.content_type, media)
         window.append((page, executor.submit(job) if executor else job()))
         while len(window) >= depth:
             done, result = window.popleft()
@@ -185,9 +190,20 @@ def _extractions(store: Store, pages: Iterable[StoredPage], executor: Executor |
         yield done, result.result() if isinstance(result, Future) else result
 
 
+def _unpack_and_extract(compression: str | None, content: bytes, url: str, content_type: str | None,
+                        media: str) -> Extraction:
+    """What the extraction process does with a stored page: decompress it, then extract it.
+
+    Decompressing there rather than in the main process, which reads and
+    writes the archive for every page, also sends the process the stored
+    (compressed) bytes instead of the whole page.
+    """
+    return extract_document(unpack_body(compression, content), url=url, content_type=content_type, media=media)
+
+
 def reextract_page(store: Store, page: StoredPage, extraction: Extraction, run_id: int,
                    names: tuple[str, ...], report: ReextractReport) -> list[PostRef]:
-    """Store one re-extraction and retract what it no longer finds, in one transaction."""
+    """Store one re-extraction and retract what it no longer finds, as one atomic unit (``Store.transaction``)."""
     embeds = []
     for embed in extraction.embeds:
         if names and embed.platform not in names:
@@ -197,7 +213,7 @@ def reextract_page(store: Store, page: StoredPage, extraction: Extraction, run_i
             report.counts["short_links_unresolved"] += int(embed.post is None)
         embeds.append(embed)
     extraction = replace(extraction, embeds=tuple(embeds))
-    with store.db.atomic():
+    with store.transaction():
         posts = store.record_extraction(page.article_id, page.fetch_id, run_id, extraction, seen_at=page.seen_at)
         retracted = retract_missing(store.db, page.article_id, page.body_sha256, [embed_key(e) for e in embeds],
                                     run_id, names)
@@ -258,7 +274,7 @@ def run_reextract(settings: Settings, store: Store, command: list[str], *, since
 
     with closing_run(store, report, interrupted=lambda: stop[0], before_close=settle):
         new: dict[str, PostRef] = {}
-        with _stop_flag(stop):
+        with _stop_flag(stop), store.batched(COMMIT_EVERY):
             for page, extraction in _extractions(store, stored_pages(store, since), executor, report):
                 for post in reextract_page(store, page, extraction, run_id, names, report):
                     new.setdefault(post.key, post)

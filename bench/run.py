@@ -224,8 +224,8 @@ def reextract_section(r: extraction.Reextract | None, db_note: str,
         "",
         f"Library path: article bodies read from the `bodies` table of {db_note}, decompressed and passed to "
         "`extract_document` again, nothing written." + rest + " Command: `archiver reextract` as a user runs it "
-        "(process pool, embeds updated or retracted in the archive, one transaction per article; platform "
-        "origins mapped to a closed port so it cannot reach out).",
+        "(process pool, bodies decompressed there, embeds updated or retracted in the archive, each article one "
+        "savepoint, committed every 0.5 s; platform origins mapped to a closed port so it cannot reach out).",
         "",
         table(["what", "pages", "pages/s", "MB/s", "cores busy", "embeds found"], rows),
     ])

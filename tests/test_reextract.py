@@ -18,7 +18,8 @@ from archiver import __version__
 from archiver.cli import main
 from archiver.mirror import Mirror, Route
 from archiver.models import Capture, Check, Embed, Exchange, Extraction, PostRef, Status
-from archiver.reextract import stored_pages
+from archiver.reextract import run_reextract, stored_pages
+from archiver.settings import Settings
 from archiver.store import Store, open_db
 
 SYN = "https://cdn.syndication.twimg.com/tweet-result"
@@ -200,3 +201,25 @@ def test_stored_pages_reads_the_articles_a_page_at_a_time(tmp_path):
     assert [(p.article_id, p.url, p.body_sha256 != "") for p in stored_pages(store, page=2)] == whole
     assert [url for _, url, _ in whole] == [f"https://news.test/{n}" for n in range(5)]
     assert [has_body for _, _, has_body in whole] == [True, True, True, False, True]
+
+
+def test_reextract_commits_its_articles_together_each_one_atomic(tmp_path):
+    store = Store(open_db(tmp_path / "archive.db"))
+    run = store.start_run(["archiver", "crawl"], {})
+    when = "2026-05-04T21:00:00.000000Z"
+    for n in range(30):
+        url = f"https://news.test/{n}"
+        article = store.article_id(url, "argument 1")
+        body = b'<p>See <a href="https://example.org/source-%d">the source</a>.</p>' % n
+        capture = Capture(url, (Exchange(url, "GET", when, when, 1.0, status=200, body=body,
+                                         response_headers=(("content-type", "text/html"),)),))
+        store.record_article_fetch(article, store.save_capture(capture, run, "article", article_id=article), capture)
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    report = run_reextract(Settings(extract_workers=0), store, ["archiver", "reextract"])
+    store.conn.set_trace_callback(None)
+    assert report.outcome == "completed" and report.counts["reextracted"] == 30
+    assert store.db.execute("select count(distinct article_id) from links").fetchone()[0] == 30
+    commits = [s for s in statements if s.strip().lower() == "commit"]
+    assert len(commits) <= 5  # one per article (30) when each article was its own transaction
+    assert any(s.startswith("savepoint") for s in statements)  # each article still one atomic unit

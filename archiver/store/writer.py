@@ -100,10 +100,20 @@ def pack_body(raw: bytes) -> PackedBody:
 
 def read_body(db: sqlite_utils.Database, sha256: str) -> bytes:
     """The raw bytes stored under ``sha256``; KeyError when there are none."""
+    return unpack_body(*stored_body(db, sha256))
+
+
+def stored_body(db: sqlite_utils.Database, sha256: str) -> tuple[str | None, bytes]:
+    """(compression, content) as stored under ``sha256``, for ``unpack_body`` elsewhere; KeyError when none."""
     row = db.execute("select compression, content from bodies where sha256 = ?", [sha256]).fetchone()
     if row is None:
         raise KeyError(sha256)
-    return zlib.decompress(row[1]) if row[0] == "zlib" else bytes(row[1])
+    return row[0], row[1]
+
+
+def unpack_body(compression: str | None, content: bytes) -> bytes:
+    """The raw bytes of a stored body (``stored_body``); ``pack_body`` made them."""
+    return zlib.decompress(content) if compression == "zlib" else bytes(content)
 
 
 # -- prepared statements (column lists written once; see the module docstring) ----------
