@@ -185,18 +185,25 @@ def test_text_embeds_resolve_through_stored_redirects_only(tmp_path, monkeypatch
     assert last_run(path)["counts"].get("short_links_unresolved", 0) == 0
 
 
-def test_stored_pages_reads_the_articles_a_page_at_a_time(tmp_path):
+def fetched_articles(tmp_path, bodies: list[bytes | None]) -> Store:
+    """An archive whose articles https://news.test/N were fetched with these bodies (None: never fetched)."""
     store = Store(open_db(tmp_path / "archive.db"))
     run = store.start_run(["archiver", "crawl"], {})
     when = "2026-05-04T21:00:00.000000Z"
-    for n in range(5):
+    for n, body in enumerate(bodies):
         url = f"https://news.test/{n}"
         article = store.article_id(url, "argument 1")
-        if n == 3:
-            continue  # never fetched: counted as a page without a body
-        capture = Capture(url, (Exchange(url, "GET", when, when, 1.0, status=200, body=b"<p>%d</p>" % n,
+        if body is None:
+            continue
+        capture = Capture(url, (Exchange(url, "GET", when, when, 1.0, status=200, body=body,
                                          response_headers=(("content-type", "text/html"),)),))
         store.record_article_fetch(article, store.save_capture(capture, run, "article", article_id=article), capture)
+    return store
+
+
+def test_stored_pages_reads_the_articles_a_page_at_a_time(tmp_path):
+    # the fourth never fetched: counted as a page without a body
+    store = fetched_articles(tmp_path, [b"<p>%d</p>" % n if n != 3 else None for n in range(5)])
     whole = [(p.article_id, p.url, p.body_sha256 != "") for p in stored_pages(store)]
     assert [(p.article_id, p.url, p.body_sha256 != "") for p in stored_pages(store, page=2)] == whole
     assert [url for _, url, _ in whole] == [f"https://news.test/{n}" for n in range(5)]
@@ -204,16 +211,8 @@ def test_stored_pages_reads_the_articles_a_page_at_a_time(tmp_path):
 
 
 def test_reextract_commits_its_articles_together_each_one_atomic(tmp_path):
-    store = Store(open_db(tmp_path / "archive.db"))
-    run = store.start_run(["archiver", "crawl"], {})
-    when = "2026-05-04T21:00:00.000000Z"
-    for n in range(30):
-        url = f"https://news.test/{n}"
-        article = store.article_id(url, "argument 1")
-        body = b'<p>See <a href="https://example.org/source-%d">the source</a>.</p>' % n
-        capture = Capture(url, (Exchange(url, "GET", when, when, 1.0, status=200, body=body,
-                                         response_headers=(("content-type", "text/html"),)),))
-        store.record_article_fetch(article, store.save_capture(capture, run, "article", article_id=article), capture)
+    store = fetched_articles(tmp_path, [b'<p>See <a href="https://example.org/source-%d">the source</a>.</p>' % n
+                                        for n in range(30)])
     statements: list[str] = []
     store.conn.set_trace_callback(statements.append)
     report = run_reextract(Settings(extract_workers=0), store, ["archiver", "reextract"])
