@@ -11,6 +11,8 @@ the lookups of the post nobody has checked yet.
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import pytest
 
@@ -222,3 +224,21 @@ def test_reextract_commits_its_articles_together_each_one_atomic(tmp_path):
     commits = [s for s in statements if s.strip().lower() == "commit"]
     assert len(commits) <= 5  # one per article (30) when each article was its own transaction
     assert any(s.startswith("savepoint") for s in statements)  # each article still one atomic unit
+
+
+def test_an_interrupted_reextract_keeps_the_articles_it_finished(tmp_path):
+    path = tmp_path / "archive.db"
+    store = fetched_articles(tmp_path, [b'<p><a href="https://example.org/source-%d">source</a></p>' % n
+                                        for n in range(20)])
+    done = []
+
+    def after_article() -> None:  # SIGINT, as a user's Ctrl-C, once five articles are re-extracted
+        done.append(1)
+        if len(done) == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    report = run_reextract(Settings(extract_workers=0), store, ["archiver", "reextract"], on_article=after_article)
+    assert report.outcome == "interrupted" and report.counts["reextracted"] == 5
+    other = open_db(path)  # what another connection sees: the batch was committed, not left open
+    assert other.execute("select count(distinct article_id) from links").fetchone()[0] == 5
+    assert other.execute("select outcome from runs order by id desc limit 1").fetchone()[0] == "interrupted"
