@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -15,6 +16,17 @@ from archiver.store.schema import ensure_db_shape
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+
+
+@contextlib.contextmanager
+def pragma_set(conn: sqlite3.Connection, name: str, value: int | str) -> Iterator[None]:
+    """``pragma name = value`` on ``conn`` for the block, the connection's own value back after it."""
+    (previous,) = conn.execute(f"pragma {name}").fetchone()
+    conn.execute(f"pragma {name} = {value}")
+    try:
+        yield
+    finally:
+        conn.execute(f"pragma {name} = {previous}")
 
 
 def pages_by_id(conn: sqlite3.Connection, sql: str, params: Sequence[Any], page: int) -> Iterator[tuple[Any, ...]]:
@@ -132,12 +144,8 @@ class Checkpointer:
         if not self._working.acquire(blocking=False):
             return  # the thread is checkpointing: at a later commit
         try:
-            (timeout,) = self.conn.execute("pragma busy_timeout").fetchone()
-            self.conn.execute("pragma busy_timeout = 0")
-            try:
+            with pragma_set(self.conn, "busy_timeout", 0):
                 busy, _, _ = self.conn.execute("pragma wal_checkpoint(truncate)").fetchone()
-            finally:
-                self.conn.execute(f"pragma busy_timeout = {int(timeout)}")
             if not busy:
                 self.wal_bytes = 0
                 self.restarts += 1

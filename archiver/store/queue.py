@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 from sqlite_utils.db import NotFoundError
 
 from archiver.sources import ArticleInput, Document
-from archiver.store.db import pages_by_id
+from archiver.store.db import pages_by_id, pragma_set
 from archiver.store.writer import Store, read_body, utc_now
 
 # plain statements, not sqlite-utils' Table.insert/update: marking is on every item's path (store/writer.py)
@@ -73,9 +73,7 @@ class Queue:
         added = 0
         conn = self.db.conn
         stream = iter(articles)
-        (cache,) = conn.execute("pragma cache_size").fetchone()
-        conn.execute(f"pragma cache_size = {-ENQUEUE_CACHE_KIB}")
-        try:
+        with pragma_set(conn, "cache_size", -ENQUEUE_CACHE_KIB):
             while True:
                 taken = 0
                 with self.store.transaction():
@@ -89,8 +87,6 @@ class Queue:
                         added += 1
                 if taken < PAGE:
                     return added
-        finally:
-            conn.execute(f"pragma cache_size = {int(cache)}")
 
     def pending(self, page: int = PAGE) -> Iterator[QueueItem]:
         """Every unfinished item, oldest first (leftovers of a killed run included), read ``page`` at a time.

@@ -38,7 +38,7 @@ from sqlite_utils.db import NotFoundError
 
 from archiver import __version__
 from archiver.clock import utc_now
-from archiver.store.db import Checkpointer
+from archiver.store.db import Checkpointer, pragma_set
 from archiver.models import Capture, Check, Embed, Exchange, Extraction, PostRef, Status
 from archiver.store import history
 
@@ -234,9 +234,8 @@ class Store:
         """
         previous, self._batch = self._batch, seconds
         self._due = time.monotonic() + seconds
-        (temp_store,) = self.conn.execute("pragma temp_store").fetchone()
-        self.conn.execute("pragma temp_store = memory")  # this connection holds no temporary table to lose
-        with Checkpointer(self.conn) as checkpointer:
+        # "memory": this connection holds no temporary table to lose
+        with pragma_set(self.conn, "temp_store", "memory"), Checkpointer(self.conn) as checkpointer:
             self._checkpointer = checkpointer
             try:
                 yield self
@@ -245,7 +244,6 @@ class Store:
                 if self._depth == 0:
                     self.commit()
                 self._checkpointer = None
-                self.conn.execute(f"pragma temp_store = {int(temp_store)}")
 
     def _update(self, table: str, key_column: str, key: Any, fields: dict[str, Any]) -> None:
         """``update table set fields where key_column = key``; NotFoundError when there is no such row.
