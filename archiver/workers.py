@@ -62,16 +62,22 @@ def _start_forkserver() -> None:
     """
     from multiprocessing import forkserver
 
-    with _safe_path():
-        try:
-            previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        except ValueError:  # not the main thread: signals cannot be changed here
-            forkserver.ensure_running()
-            return
-        try:
-            forkserver.ensure_running()
-        finally:
-            signal.signal(signal.SIGTERM, previous)
+    with _safe_path(), _sigterm_ignored():
+        forkserver.ensure_running()
+
+
+@contextlib.contextmanager
+def _sigterm_ignored() -> Iterator[None]:
+    """SIGTERM ignored for the block, where this thread may change signals (only the main thread can)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager
