@@ -152,7 +152,7 @@ class ResolverProcess:
         """Start the process off the event loop, then connect; if it cannot start, posts are resolved here.
 
         ``Process.start`` blocks until the forkserver forks, which waits for its
-        preload (lxml, httpx, archiver: ~0.4 s when the crawl has just begun):
+        preload (selectolax, lxml, httpx, archiver: ~0.4 s when the crawl has just begun):
         in a thread, the first pages are fetched meanwhile.
         """
         ours, theirs = socket.socketpair()

@@ -4,7 +4,7 @@ Started by a forkserver, not forked from the event loop's process (which holds
 an open database, sockets and threads): the forkserver is a clean process that
 imports what the workers need once, and each worker is forked from it. The
 preload makes a worker's start a fork rather than a fresh import of httpx,
-lxml and archiver (about 0.3 s each time otherwise; a test suite starts
+selectolax, lxml and archiver (about 0.3 s each time otherwise; a test suite starts
 hundreds).
 
 Each worker runs ``start_worker`` first. It ignores SIGINT and SIGTERM:
@@ -55,7 +55,7 @@ def _start_forkserver() -> None:
     Python 3.11's does not take this process's ``sys.path`` (it is passed and
     not used), so the directory the crawl was started from came first on the
     forkserver's path, and its preload imported from there what every worker
-    inherits: an ``archiver/``, ``lxml/`` or ``httpx.py`` in that directory.
+    inherits: an ``archiver/``, ``lxml/``, ``selectolax/`` or ``httpx.py`` in that directory.
     A crawl started from another checkout of archiver lost every extraction
     ("BrokenProcessPool": its workers ran the other code). ``PYTHONSAFEPATH``
     (Python's ``-P``; ``PYTHONPATH`` still counts) keeps the directory out.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,3 +26,11 @@ def shared_path(*parts: str) -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def page_root(path: Path) -> Any:
+    """The parsed tree of a corpus page, decoded as extraction decodes it (``archiver.dom``)."""
+    from archiver import dom
+    from archiver.extract import charset
+
+    return dom.parse(charset.decode(path.read_bytes(), None).utf8)

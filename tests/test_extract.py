@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archiver import dom
 from archiver.extract import PAGE_TAGS, extract_document, extract_page
 from archiver.extract.embeds import MAX_SNIPPET
 from archiver.extract.regions import RegionMap, token_region
@@ -67,6 +68,16 @@ def test_textarea_consent_placeholder_is_reparsed() -> None:
 def test_textarea_without_markup_is_left_alone() -> None:
     html = page("<form><textarea>https://twitter.com/ann/status/12 is just text here</textarea></form>")
     assert extract_document(html).embeds == ()
+
+
+def test_template_contents_are_read_where_the_template_stands() -> None:
+    """An HTML5 parser keeps <template> contents out of the tree; the embed in one is still the article's."""
+    html = page(f"<article><p>{tweet('15')}</p><template class='later'>{tweet('16')}</template>"
+                f"<p>{tweet('17')}</p></article>")
+    embeds = extract_document(html).embeds
+    assert [(e.post.post_id, e.position, e.region) for e in embeds] == [("15", 0, "body"), ("16", 1, "body"),
+                                                                          ("17", 2, "body")]
+    assert embeds[1].css_path == "article > template.later > blockquote.twitter-tweet"
 
 
 def test_markup_escaped_in_attributes_is_reparsed() -> None:
@@ -194,7 +205,8 @@ def test_embeds_keep_their_region() -> None:
 )
 def test_region_rules(markup: str, region: str) -> None:
     root = parse_document(f"<html><body class='has-sidebar right-sidebar'>{markup}</body></html>".encode())
-    assert RegionMap().region_of(root.get_element_by_id("x")) == region
+    [target] = [el for el in dom.descendants(root, "a") if el.attributes.get("id") == "x"]
+    assert RegionMap().region_of(target) == region
 
 
 def test_token_words() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import lxml.html
 import pytest
+from corpus import page_root
 
+from archiver import dom
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import bluesky
 from archiver.platforms.page import Page
@@ -28,7 +29,7 @@ BLOCKQUOTE = f"""<blockquote class="bluesky-embed" data-bluesky-uri="{AT}" data-
 
 
 def detect(html: str) -> list:
-    return list(bluesky.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
+    return list(bluesky.detect(Page(dom.parse(f"<html><body>{html}</body></html>".encode()), None)))
 
 
 def test_blockquote_text_footer_and_lang() -> None:
@@ -40,7 +41,7 @@ def test_blockquote_text_footer_and_lang() -> None:
 
 
 def test_corpus_page_034(corpus_dir: Path) -> None:
-    root = lxml.html.parse(str(corpus_dir / "pages" / "034-pagghiu-blog-bluesky.html")).getroot()
+    root = page_root(corpus_dir / "pages" / "034-pagghiu-blog-bluesky.html")
     [s] = bluesky.detect(Page(root, None))
     assert (s.kind, s.post, s.author_handle, s.author_name, s.lang) == (
         "blockquote", POST, "pagghiu.bsky.social", "Stefano Cristiano", "en")

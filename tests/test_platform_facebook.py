@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import lxml.html
 import pytest
+from corpus import page_root
 
+from archiver import dom
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import facebook
 from archiver.platforms.page import Page
@@ -30,7 +31,7 @@ FB_POST = f"""
 
 
 def detect(html: str) -> list:
-    return list(facebook.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
+    return list(facebook.detect(Page(dom.parse(f"<html><body>{html}</body></html>".encode()), None)))
 
 
 def test_fb_post_div_with_the_sdk_fallback() -> None:
@@ -116,9 +117,10 @@ def test_identify_rejects(url: str) -> None:
 
 def test_corpus_pages(corpus_dir: Path) -> None:
     def ids(name: str, attr: str | None = None) -> set[str]:
-        root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
+        root = page_root(corpus_dir / "pages" / name)
         if attr:  # the lazy embed survives only as HTML escaped in an attribute
-            root = lxml.html.fromstring(root.xpath(f"//*[@{attr}]")[0].get(attr))
+            holder = next(el for el in dom.descendants(root) if attr in el.attributes)
+            root = dom.parse(holder.attributes[attr].encode())
         return {s.post.post_id for s in facebook.detect(Page(root, None))}
 
     assert ids("026-spoe-at-fb-post.html") == {"928812574504508", "488827215936105"}

@@ -6,9 +6,10 @@ import csv
 import json
 from pathlib import Path
 
-import lxml.html
 import pytest
+from corpus import page_root
 
+from archiver import dom
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import instagram
 from archiver.platforms.page import Page
@@ -41,7 +42,7 @@ SUBBUZZ = f"""
 
 
 def detect(html: str) -> list:
-    return list(instagram.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
+    return list(instagram.detect(Page(dom.parse(f"<html><body>{html}</body></html>".encode()), None)))
 
 
 def test_old_blockquote_without_permalink_keeps_what_the_article_showed() -> None:
@@ -118,12 +119,12 @@ def test_corpus_pages_yield_the_expected_posts(corpus_dir: Path) -> None:
                 rows.setdefault(Path(row["file"]).name, set()).add(row["post_id"])
     assert sum(len(ids) for ids in rows.values()) == 96
     for name, ids in rows.items():
-        root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
+        root = page_root(corpus_dir / "pages" / name)
         assert {s.post.post_id for s in instagram.detect(Page(root, None))} == ids, name
 
 
 def test_corpus_css_only_page_has_no_embed(corpus_dir: Path) -> None:
-    root = lxml.html.parse(str(corpus_dir / "pages" / "047-clarin-NEG-css-only.html")).getroot()
+    root = page_root(corpus_dir / "pages" / "047-clarin-NEG-css-only.html")
     assert list(instagram.detect(Page(root, None))) == []
 
 

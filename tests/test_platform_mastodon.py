@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import lxml.html
 import pytest
+from corpus import page_root
 
+from archiver import dom
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import mastodon
 from archiver.platforms.page import Page
@@ -27,7 +28,7 @@ BLOCKQUOTE = """<blockquote class="mastodon-embed"
 
 
 def detect(html: str) -> list:
-    return list(mastodon.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
+    return list(mastodon.detect(Page(dom.parse(f"<html><body>{html}</body></html>".encode()), None)))
 
 
 def test_iframe_needs_no_embed_script() -> None:
@@ -67,7 +68,7 @@ def test_traps(markup: str) -> None:
 
 def test_corpus_pages(corpus_dir: Path) -> None:
     def sightings(name: str) -> list[tuple[str, str, str | None]]:
-        root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
+        root = page_root(corpus_dir / "pages" / name)
         return [(s.kind, s.post.post_id, s.author_handle) for s in mastodon.detect(Page(root, None))]
 
     assert sightings("050-fluidquest-mastodon-iframe.html") == [

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import lxml.html
 import pytest
+from corpus import page_root
 
+from archiver import dom
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import reddit
 from archiver.platforms.page import Page
@@ -18,7 +19,7 @@ TITLE = "Buffett on cyrptocurrencies: 'I can say almost with certainty that they
 
 
 def detect(html: str) -> list:
-    return list(reddit.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
+    return list(reddit.detect(Page(dom.parse(f"<html><body>{html}</body></html>".encode()), None)))
 
 
 @pytest.mark.parametrize("name, handle", [("oembed-1.json", "dennisrieves"), ("oembed-2.json", None)])
@@ -56,7 +57,7 @@ def test_traps(markup: str) -> None:
 
 def test_corpus_share_buttons_are_not_posts(corpus_dir: Path) -> None:
     for name in ("043-washingtonpost-NEG-share-widgets.html", "044-metrotimes-NEG-threads-profile.html"):
-        root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
+        root = page_root(corpus_dir / "pages" / name)
         assert list(reddit.detect(Page(root, None))) == [], name
 
 

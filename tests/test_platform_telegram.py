@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import lxml.html
 import pytest
+from corpus import page_root
 
+from archiver import dom
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import telegram
 from archiver.platforms.page import Page
@@ -43,7 +44,7 @@ ERROR_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Telegram
 
 
 def detect(html: str) -> list:
-    return list(telegram.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
+    return list(telegram.detect(Page(dom.parse(f"<html><body>{html}</body></html>".encode()), None)))
 
 
 @pytest.mark.parametrize("markup, kind", [
@@ -73,7 +74,7 @@ def test_traps(markup: str) -> None:
 
 
 def test_corpus_discussion_widget_is_not_a_post(corpus_dir: Path) -> None:
-    root = lxml.html.parse(str(corpus_dir / "pages" / "048-unzensuriert-NEG-telegram-discussion.html")).getroot()
+    root = page_root(corpus_dir / "pages" / "048-unzensuriert-NEG-telegram-discussion.html")
     assert list(telegram.detect(Page(root, None))) == []
 
 

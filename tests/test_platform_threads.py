@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import lxml.html
 import pytest
+from corpus import page_root
 
+from archiver import dom
 from archiver.models import PostRef, Status
 from archiver.platforms import threads
 from archiver.platforms.page import Page
@@ -26,7 +27,7 @@ BLOCKQUOTE = f"""<blockquote class="text-post-media"
 
 
 def detect(html: str, base_url: str | None = None) -> list:
-    return list(threads.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), base_url)))
+    return list(threads.detect(Page(dom.parse(f"<html><body>{html}</body></html>".encode()), base_url)))
 
 
 def test_blockquote() -> None:
@@ -63,7 +64,7 @@ def test_traps(markup: str) -> None:
 
 def test_corpus_profile_links_are_not_posts(corpus_dir: Path) -> None:
     for name in ("025-thelocal-se-instagram.html", "044-metrotimes-NEG-threads-profile.html"):
-        root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
+        root = page_root(corpus_dir / "pages" / name)
         assert list(threads.detect(Page(root, None))) == [], name
 
 

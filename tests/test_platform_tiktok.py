@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import lxml.html
 import pytest
 
+from archiver import dom
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import tiktok
 from archiver.platforms.page import Page
@@ -27,7 +27,7 @@ BLOCKQUOTE = f"""<blockquote class="tiktok-embed" cite="https://www.tiktok.com/@
 
 
 def detect(html: str) -> list:
-    return list(tiktok.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
+    return list(tiktok.detect(Page(dom.parse(f"<html><body>{html}</body></html>".encode()), None)))
 
 
 def test_blockquote_caption_and_handle() -> None:

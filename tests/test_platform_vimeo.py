@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import lxml.html
 import pytest
+from corpus import page_root
 
+from archiver import dom
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import vimeo
 from archiver.platforms.page import Page
@@ -16,7 +17,7 @@ POST = PostRef("vimeo", "235352744", "https://vimeo.com/235352744")
 
 
 def detect(html: str) -> list:
-    return list(vimeo.detect(Page(lxml.html.fromstring(f"<html><body>{html}</body></html>"), None)))
+    return list(vimeo.detect(Page(dom.parse(f"<html><body>{html}</body></html>".encode()), None)))
 
 
 @pytest.mark.parametrize("markup, kind", [
@@ -49,7 +50,7 @@ def test_traps(markup: str) -> None:
 
 def test_corpus_pages(corpus_dir: Path) -> None:
     def sightings(name: str) -> list[tuple[str, str]]:
-        root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
+        root = page_root(corpus_dir / "pages" / name)
         return [(s.kind, s.post.post_id) for s in vimeo.detect(Page(root, None))]
 
     # 032: the iframe, then the credit link to the same video (the extraction layer dedupes)

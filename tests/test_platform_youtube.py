@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import lxml.html
 import pytest
+from corpus import page_root
 
+from archiver import dom
 from archiver.models import Answer, PostRef, Status
 from archiver.platforms import youtube
 from archiver.platforms.page import Page
@@ -26,8 +27,8 @@ def expected(corpus: Path, platform: str) -> dict[str, set[str]]:
     return rows
 
 
-def found(html: str | bytes) -> list[tuple[str, str]]:
-    return [(s.kind, s.post.post_id) for s in youtube.detect(Page(lxml.html.fromstring(html), "https://news.example/a"))]
+def found(html: str) -> list[tuple[str, str]]:
+    return [(s.kind, s.post.post_id) for s in youtube.detect(Page(dom.parse(html.encode()), "https://news.example/a"))]
 
 
 @pytest.mark.parametrize("markup, kind", [
@@ -46,10 +47,9 @@ def test_detect_markup_forms(markup: str, kind: str) -> None:
 
 
 def test_detect_keeps_title_but_not_generic_player_label() -> None:
-    root = lxml.html.fromstring(
-        f'<div><iframe src="https://www.youtube.com/embed/{VID}" title="Never Gonna Give You Up"></iframe>'
-        f'<iframe src="https://www.youtube.com/embed/aaaaaaaaaaa" title="YouTube video player"></iframe></div>')
-    sightings = list(youtube.detect(Page(root, None)))
+    markup = (f'<div><iframe src="https://www.youtube.com/embed/{VID}" title="Never Gonna Give You Up"></iframe>'
+              f'<iframe src="https://www.youtube.com/embed/aaaaaaaaaaa" title="YouTube video player"></iframe></div>')
+    sightings = list(youtube.detect(Page(dom.parse(markup.encode()), None)))
     assert [(s.post.post_id, s.fallback_text) for s in sightings] == [(VID, "Never Gonna Give You Up"),
                                                                        ("aaaaaaaaaaa", None)]
     assert sightings[0].post.url == WATCH
@@ -92,15 +92,15 @@ def test_identify_rejects(url: str) -> None:
 
 def test_corpus_pages_yield_the_expected_videos(corpus_dir: Path) -> None:
     for name, ids in expected(corpus_dir, "youtube").items():
-        root = lxml.html.parse(str(corpus_dir / "pages" / name)).getroot()
+        root = page_root(corpus_dir / "pages" / name)
         if name.startswith("031"):  # Squarespace: the iframe exists only as HTML inside data-html
-            holder = root.xpath("//*[@data-html][contains(@data-html, 'iframe')]")[0]
-            root = lxml.html.fromstring(holder.get("data-html"))
+            holder = next(el for el in dom.descendants(root) if "iframe" in (el.attributes.get("data-html") or ""))
+            root = dom.parse(holder.attributes["data-html"].encode())
         assert {s.post.post_id for s in youtube.detect(Page(root, None))} == ids, name
 
 
 def test_corpus_lazy_iframe_and_noscript_copy(corpus_dir: Path) -> None:
-    root = lxml.html.parse(str(corpus_dir / "pages" / "030-knowtechie-youtube-noscript.html")).getroot()
+    root = page_root(corpus_dir / "pages" / "030-knowtechie-youtube-noscript.html")
     assert [(s.kind, s.post.post_id) for s in youtube.detect(Page(root, None))] == [
         ("iframe", "BItSgrSYAXA"), ("noscript", "BItSgrSYAXA")]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import lxml.html
 import pytest
 
+from archiver import dom
 from archiver.extract import extract_document
 from archiver.models import PostRef
 from archiver.platforms import twitter
@@ -17,7 +17,7 @@ from archiver.platforms.twitter.ids import identify, parse_status, status_url
 
 
 def detect(html: str) -> list[Sighting]:
-    return list(twitter.detect(Page(lxml.html.document_fromstring(f"<html><body>{html}</body></html>"), None)))
+    return list(twitter.detect(Page(dom.parse(f"<html><body>{html}</body></html>".encode()), None)))
 
 
 def embeds(html: str) -> list[Sighting]:

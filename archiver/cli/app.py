@@ -52,7 +52,7 @@ def settings_from(**kwargs: Any):
 def start_workers(settings: Any) -> None:
     """Start the forkserver the run's processes come from, before this process's heavy imports.
 
-    Its preload (lxml, httpx, archiver: about 0.4 s) then runs on the other
+    Its preload (selectolax, lxml, httpx, archiver: about 0.4 s) then runs on the other
     core while this process imports the pipeline and opens the database; the
     first extraction or resolver process started later is a fork, not a wait.
     """

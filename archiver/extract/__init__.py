@@ -1,11 +1,11 @@
 """Page-level extraction: one document in, its embeds and links out. Pure and CPU-bound.
 
 ``extract_document`` decodes the bytes (recording which charset and why), parses
-them once with libxml2, walks the tree once for every tag any detector or the
+them once with lexbor (``archiver.dom``), walks the tree once for every tag any detector or the
 link and fact readers ask for (``platforms.page.Page``), and hands that page to
 every registered platform's detector; then to the same detectors again for each
 snippet of markup the page hid from the parser (consent ``<textarea>``s, HTML
-escaped into attributes).
+escaped into attributes, ``<template>`` contents).
 It adds the posts the article only links to from its body (a detector may
 report such links itself, kind "link", to add what only it can read from the
 URL; either way a link counts only in the body and outside any embed), merges the
@@ -23,12 +23,12 @@ from __future__ import annotations
 import gc
 from typing import Any, NamedTuple
 
-from archiver import platforms
+from archiver import dom, platforms
 from archiver.extract import charset as charsets
 from archiver.extract.embeds import OrderKeys, Placed, assemble, order_key
 from archiver.extract.links import LINK_TAGS, FoundLink, base_url, find_links
 from archiver.extract.meta import FACT_TAGS, page_facts
-from archiver.extract.regions import REGION_TAGS, RegionMap
+from archiver.extract.regions import RegionMap
 from archiver.extract.trees import EXTRA_TREE_TAGS, Tree, extra_trees, parse_document
 from archiver.models import Embed, Extraction
 from archiver.platforms.base import Sighting
@@ -81,7 +81,7 @@ def extract_page(page: Page, url: str | None, *, charset: str | None = None,
     """
     page.base_url = base_url(page, url)
     facts = page_facts(page, url)
-    regions = RegionMap(page)
+    regions = RegionMap()
     links = find_links(page, url, regions)  # first: it hands the page its links' hosts
     found = _detect_all(page)
     placed = _placed(found, links, regions)
@@ -106,8 +106,8 @@ def _text_embeds(text: str) -> tuple[Embed, ...]:
     return tuple(extract_text(text))
 
 
-PAGE_TAGS = tuple(dict.fromkeys(platforms.TAGS + LINK_TAGS + FACT_TAGS + EXTRA_TREE_TAGS + REGION_TAGS))
-"""What the page's one walk collects: every tag the detectors, links, facts, hidden markup and regions read."""
+PAGE_TAGS = tuple(dict.fromkeys(platforms.TAGS + LINK_TAGS + FACT_TAGS + EXTRA_TREE_TAGS))
+"""What the page's one walk collects: every tag the detectors, links, facts and hidden markup read."""
 _TREE_TAGS = tuple(dict.fromkeys(platforms.TAGS + ("a",)))
 
 
@@ -139,20 +139,20 @@ def _placed(found: list[_Found], links: list[FoundLink], regions: RegionMap) -> 
     article's other body links count when no detector judged them and they name
     a post. Only what counts is placed (order, region): most links do not.
     """
-    embedded = {f.sighting.element for f in found if f.sighting.kind != "link"}
+    embedded = [f.sighting.element for f in found if f.sighting.kind != "link"]
     covered = _Covered(embedded)
     orders = OrderKeys()
     placed: list[Placed] = []
-    judged: set[Any] = set()
+    judged: set[int] = set()  # mem_id of the links a detector reported
     for item in found:
         el = item.sighting.element
         if item.sighting.kind == "link":
-            judged.add(el)
+            judged.add(el.mem_id)
             if regions.region_of(el) != "body" or covered(el):
                 continue
         placed.append(_place(item, regions, orders))
     for link in links:
-        if link.link.region != "body" or link.element in judged:
+        if link.link.region != "body" or link.element.mem_id in judged:
             continue
         post = platforms.identify_at(link.link.url, link.link.host)
         if post is None or covered(link.element):
@@ -174,9 +174,10 @@ def _place(item: _Found, regions: RegionMap, orders: OrderKeys) -> Placed:
 class _Covered:
     """Whether an element is an embed's or inside one (a link there belongs to the embed)."""
 
-    def __init__(self, embedded: set[Any]) -> None:
+    def __init__(self, embedded: list[Any]) -> None:
         self.embedded = embedded
-        self._anchors: set[Any] | None = None
+        self._ids = {e.mem_id for e in embedded}
+        self._anchors: set[int] | None = None
 
     def __call__(self, el: Any) -> bool:
         if not self.embedded:
@@ -184,5 +185,5 @@ class _Covered:
         if el.tag != "a":
             return inside(el, self.embedded)
         if self._anchors is None:  # the links inside embeds, found from the (few, small) embeds down
-            self._anchors = {a for e in self.embedded for a in e.iter("a")}
-        return el in self._anchors or el in self.embedded
+            self._anchors = {a.mem_id for e in self.embedded for a in dom.descendants(e, "a")}
+        return el.mem_id in self._anchors or el.mem_id in self._ids

@@ -25,8 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-import lxml.html
-
+from archiver import dom
 from archiver.models import Embed, PostRef
 from archiver.platforms.base import Sighting
 
@@ -60,39 +59,60 @@ class Placed(NamedTuple):
 
 
 def order_key(el: Any) -> tuple[int, ...]:
-    """Sibling indexes from the root down: tuples compare in document order."""
-    path: list[int] = []
-    node, parent = el, el.getparent()
-    while parent is not None:
-        path.append(parent.index(node))
-        node, parent = parent, parent.getparent()
-    path.reverse()
-    return tuple(path)
+    """Sibling positions from the root down: tuples compare in document order."""
+    return OrderKeys()(el)
+
+
+_KEPT_DEPTH = 256
 
 
 class OrderKeys:
-    """``order_key`` for the elements of one tree, sharing the work for common ancestors."""
+    """``order_key`` for the elements of one tree, sharing the work for common ancestors.
+
+    A node's position among its siblings counts the nodes before it (text and
+    comments too: only the order matters), from the nearest earlier sibling
+    whose position is known, so asking for the elements of a wide list in
+    document order costs one step each. Keys of elements deeper than
+    ``_KEPT_DEPTH`` are computed and not kept, so that a pathologically deep
+    page costs time in proportion to what is asked, not memory in the square of
+    its depth.
+    """
 
     def __init__(self) -> None:
-        self._keys: dict[Any, tuple[int, ...]] = {}
+        self._keys: dict[int, tuple[int, ...]] = {}
+        self._indexes: dict[int, int] = {}
 
     def __call__(self, el: Any) -> tuple[int, ...]:
         keys = self._keys
-        key = keys.get(el)
+        key = keys.get(el.mem_id)
         if key is not None:
             return key
         chain = [el]  # el and its ancestors up to one whose key is known (or the root)
-        parent = el.getparent()
-        while parent is not None and parent not in keys:
+        parent = dom.parent(el)
+        while parent is not None and parent.mem_id not in keys:
             chain.append(parent)
-            parent = parent.getparent()
-        key = () if parent is None else keys[parent]
-        for node in reversed(chain):
-            if parent is not None:
-                key = key + (parent.index(node),)
-            keys[node] = key
-            parent = node
+            parent = dom.parent(parent)
+        key = () if parent is None else keys[parent.mem_id]
+        for node in reversed(chain):  # the top one too: a template's content can have several
+            key = key + (self._index(node),)
+            if len(key) <= _KEPT_DEPTH:
+                keys[node.mem_id] = key
         return key
+
+    def _index(self, node: Any) -> int:
+        """How many nodes stand before ``node`` among its siblings."""
+        indexes = self._indexes
+        steps = 0
+        sibling = node.prev
+        while sibling is not None:
+            known = indexes.get(sibling.mem_id)
+            if known is not None:
+                steps += known + 1
+                break
+            steps += 1
+            sibling = sibling.prev
+        indexes[node.mem_id] = steps
+        return steps
 
 
 def css_path(el: Any, depth: int = CSS_PATH_DEPTH) -> str:
@@ -101,28 +121,25 @@ def css_path(el: Any, depth: int = CSS_PATH_DEPTH) -> str:
     node = el
     while node is not None and len(steps) < depth:
         tag = node.tag
-        if not isinstance(tag, str) or tag in ("html", "body"):
+        if not tag or tag in ("html", "body"):
             break
-        ident = node.get("id") or ""
+        attributes = node.attributes
+        ident = attributes.get("id") or ""
         if ident and _SIMPLE_NAME.match(ident):
             steps.append(f"{tag}#{ident}")
             break
-        classes = [c for c in (node.get("class") or "").split() if _SIMPLE_NAME.match(c)][:2]
+        classes = [c for c in (attributes.get("class") or "").split() if _SIMPLE_NAME.match(c)][:2]
         steps.append(tag + "".join(f".{c}" for c in classes))
-        node = node.getparent()
+        node = dom.parent(node)
     steps.reverse()
     return " > ".join(steps)
 
 
 def snippet(el: Any) -> str | None:
-    """The element's outer HTML as libxml2 re-serialises it, capped at MAX_SNIPPET characters."""
-    if el is None or not isinstance(el.tag, str):
+    """The element's outer HTML as the HTML5 serialiser writes it, capped at MAX_SNIPPET characters."""
+    if el is None or not el.is_element_node:
         return None
-    try:
-        html = lxml.html.tostring(el, encoding="unicode", with_tail=False)
-    except (ValueError, TypeError):
-        return None
-    return html[:MAX_SNIPPET]
+    return dom.outer_html(el)[:MAX_SNIPPET]
 
 
 def assemble(placed: list[Placed]) -> tuple[Embed, ...]:

@@ -15,6 +15,7 @@ import re
 from typing import Any, Callable, NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from archiver import dom
 from archiver.extract.regions import RegionMap
 from archiver.models import Link
 from archiver.platforms.page import Page
@@ -78,11 +79,11 @@ class FoundLink(NamedTuple):
 def base_url(page: Page | Any, page_url: str | None) -> str | None:
     """The URL relative links resolve against: ``<base href>`` (itself resolved), else the page's.
 
-    ``page`` is a ``Page`` or an lxml tree. Only the first ``<base>`` with an
+    ``page`` is a ``Page`` or a parsed tree. Only the first ``<base>`` with an
     ``href`` counts, as browsers read it.
     """
-    bases = page.tagged("base") if isinstance(page, Page) else page.iter("base")
-    href = next((h for h in (b.get("href") for b in bases) if h is not None), None)
+    bases = page.tagged("base") if isinstance(page, Page) else dom.descendants(page, "base")
+    href = next((h for h in (b.attributes.get("href") for b in bases) if h is not None), None)
     if href is not None:
         href = href.strip()
         if href:
@@ -95,7 +96,7 @@ def base_url(page: Page | Any, page_url: str | None) -> str | None:
 def find_links(page: Page | Any, page_url: str | None, regions: RegionMap) -> list[FoundLink]:
     """Every http(s) link of the page, in document order, with its region and position.
 
-    ``page`` is a ``Page`` (its ``<a href>``s were collected in its one walk) or an lxml tree.
+    ``page`` is a ``Page`` (its ``<a href>``s were collected in its one walk) or a parsed tree.
     The host of every link is read here anyway, so the page is handed them
     (``Page.set_routes``): detectors then read the links to their own domains
     without resolving any href again.
@@ -110,6 +111,7 @@ def find_links(page: Page | Any, page_url: str | None, regions: RegionMap) -> li
     by_host: dict[str, list[int]] = {}
     unsure: list[int] = []
     relative: set[int] = set()
+    attributes_of = page.anchor_attributes
     for position, (a, href) in enumerate(page.hrefs):
         url = href.strip()
         match = plain(url)
@@ -143,13 +145,14 @@ def find_links(page: Page | Any, page_url: str | None, regions: RegionMap) -> li
                 _route(by_host, host, position)
             if "://" not in s and not s.startswith("//"):
                 relative.add(position)
-        text = a.text if len(a) == 0 else a.text_content()  # most anchors hold one text node
+        text = dom.text_content(a)
         if text:
             text = " ".join(text.split())[:MAX_ANCHOR_TEXT]
-        rel = a.get("rel")
+        attributes = attributes_of[position]
+        rel = attributes.get("rel")
         if rel is not None:
             rel = rel.strip() or None
-        link = _new_link(url, normalized_url, host, text or "", rel, region_of(a), len(found))
+        link = _new_link(url, normalized_url, host, text or "", rel, region_of(a, attributes), len(found))
         found.append(_new_found(FoundLink, (a, href, link)))
     page.set_routes(by_host, unsure, relative)
     return found

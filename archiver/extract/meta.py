@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from archiver import dom
 from archiver.extract.embeds import order_key
 from archiver.extract.links import resolve
 from archiver.platforms.page import Page
@@ -46,7 +47,7 @@ class PageFacts:
 def page_facts(page: Page | Any, page_url: str | None) -> PageFacts:
     """Title, canonical URL, publication time and language as the page declares them.
 
-    ``page`` is a ``Page`` (the elements come from its one walk) or an lxml tree.
+    ``page`` is a ``Page`` (the elements come from its one walk) or a parsed tree.
     """
     if not isinstance(page, Page):
         page = Page(page)
@@ -57,21 +58,23 @@ def page_facts(page: Page | Any, page_url: str | None) -> PageFacts:
         if _add_meta(metas, el) and published_by is None and "datepublished" in metas:
             published_by = el
     for el in page.tagged("time"):
-        if el.get("itemprop") == "datePublished":
+        attributes = el.attributes
+        if attributes.get("itemprop") == "datePublished":
             # the first in document order wins, between a <meta> and a <time> too
             if published_by is None or order_key(el) < order_key(published_by):
-                metas["datepublished"] = _clean(el.get("datetime") or el.text_content()) or ""
+                metas["datepublished"] = _clean(attributes.get("datetime") or dom.text_content(el)) or ""
             break
-    title = next((t for t in (_clean(el.text_content()) for el in page.tagged("title")) if t), None)
+    title = next((t for t in (_clean(dom.text_content(el)) for el in page.tagged("title")) if t), None)
     canonical = None
     for el in page.tagged("link"):
-        if "canonical" in (el.get("rel") or "").lower().split():
-            canonical = resolve(el.get("href") or "", page_url)
+        attributes = el.attributes
+        if "canonical" in (attributes.get("rel") or "").lower().split():
+            canonical = resolve(attributes.get("href") or "", page_url)
             break
     if canonical is None and metas.get("og:url"):
         canonical = resolve(metas["og:url"], page_url)
     published = next((metas[k] for k in _PUBLISHED_META if metas.get(k)), None)
-    lang = _clean(root.get("lang")) or metas.get("content-language") or metas.get("og:locale")
+    lang = _clean(root.attributes.get("lang")) or metas.get("content-language") or metas.get("og:locale")
     return PageFacts(
         title=_clip(metas.get("og:title") or title),
         canonical_url=canonical,
@@ -85,11 +88,12 @@ def _add_meta(values: dict[str, str], meta: Any) -> bool:
 
     True when the element had a value to add.
     """
-    content = _clean(meta.get("content"))
+    attributes = meta.attributes
+    content = _clean(attributes.get("content"))
     if not content:
         return False
     for attr in ("property", "name", "itemprop", "http-equiv"):
-        key = (meta.get(attr) or "").strip().lower()
+        key = (attributes.get(attr) or "").strip().lower()
         if key and key not in values:
             values[key] = content
     return True

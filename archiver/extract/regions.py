@@ -40,6 +40,8 @@ import functools
 import re
 from typing import Any
 
+from archiver import dom
+
 REGIONS = ("body", "aside", "nav", "footer", "header", "comments")
 
 # word -> region, when the word opens or closes a class/id token.
@@ -75,77 +77,80 @@ _State = tuple[str, bool, bool]
 _ROOT: _State = ("body", False, False)
 
 
-REGION_TAGS = ("aside", "nav", "header", "footer", "article", "main", "body")
-"""Tags whose elements decide a region by their tag (and <body>): extraction collects them in the page's walk."""
 _DECIDING_TAGS = frozenset(_STRONG_TAGS) | frozenset(_OUTSIDE_ARTICLE_TAGS) | _SHIELD_TAGS
-# Attribute names as bytes: lxml encodes a str name on every call, and regions
-# read two attributes of every ancestor of every link.
-_CLASS, _ID, _ROLE, _ITEMPROP = b"class", b"id", b"role", b"itemprop"
-_NOTHING = (None, False)
 _classified: dict[str, tuple[str | None, bool]] = {}  # classify_tokens without the lru wrapper, for the hot loop
 
 
+def _tag_numbers(*names: str) -> frozenset[int]:
+    """lexbor's numbers for standard tags (the same in every document), read from a parse."""
+    root = dom.parse(("".join(f"<{name}></{name}>" for name in names)).encode())
+    return frozenset(el.tag_id for el in dom.descendants(root) if el.tag in names)
+
+
+# Tags are told by number: reading a number costs half of reading the name.
+_IGNORED_IDS = _tag_numbers(*_IGNORED)
+_DECIDING_IDS = _tag_numbers(*_DECIDING_TAGS)
+
+
 class RegionMap:
-    """Region oracle for one tree; elements of the same tree share the memo.
+    """Region oracle for one tree; elements of the same tree share the memo (keyed by node, ``mem_id``)."""
 
-    Given the page's ``Page`` (its walk collected ``REGION_TAGS`` and the root),
-    the tag of an element is known without asking lxml for it: any element not
-    among those is a plain one, whose class and id alone can change the region.
-    """
+    def __init__(self) -> None:
+        self._states: dict[int, _State] = {}
 
-    def __init__(self, page: Any = None) -> None:
-        self._states: dict[Any, _State] = {}
-        self._tags: dict[Any, str] | None = None
-        if page is not None:
-            tags = {el: el.tag for el in page.tagged(*REGION_TAGS)}
-            tags[page.root] = page.root.tag if isinstance(page.root.tag, str) else ""
-            self._tags = tags
+    def region_of(self, el: Any, attributes: dict[str, str | None] | None = None) -> str:
+        """The region of an element (its own tag and classes included).
 
-    def region_of(self, el: Any) -> str:
-        """The region of an element (its own tag and classes included)."""
+        ``attributes``: the element's, when the caller has read them already.
+        The walk up ends at the document node, which says nothing (no tag that
+        decides, no attributes).
+        """
         states = self._states
-        state = states.get(el)
+        key = el.mem_id
+        state = states.get(key)
         if state is not None:
             return state[0]
         chain = [el]
-        node = el.getparent()
+        keys = [key]
+        node = el.parent
         state = _ROOT
         while node is not None:
-            known = states.get(node)
+            key = node.mem_id
+            known = states.get(key)
             if known is not None:
                 state = known
                 break
             chain.append(node)
-            node = node.getparent()
-        tags = self._tags
+            keys.append(key)
+            node = node.parent
         classified = _classified
-        for node in reversed(chain):
-            if tags is None:
-                tag = node.tag
-                if not isinstance(tag, str):
-                    tag = "html"  # comments, PIs: no say
-            else:
-                tag = tags.get(node)
-            if tag is None or tag not in _IGNORED:
+        for i in range(len(chain) - 1, -1, -1):
+            node = chain[i]
+            number = node.tag_id
+            if number not in _IGNORED_IDS:
                 # the element's own signals; most elements are plain (not a deciding tag) and say nothing
+                if i or attributes is None:
+                    attributes = node.attributes
                 token_region, token_shield = None, False
-                classes = node.get(_CLASS)
+                classes = attributes.get("class")
                 if classes:
                     found = classified.get(classes)
                     if found is None:
                         found = _classify_cached(classes)
                     token_region, token_shield = found
-                ident = node.get(_ID)
+                ident = attributes.get("id")
                 if ident and not token_shield:
                     found = classified.get(ident)
                     if found is None:
                         found = _classify_cached(ident)
                     id_region, token_shield = found
                     token_region = None if token_shield else token_region or id_region
-                if token_region is not None or token_shield or (tag is not None and tag in _DECIDING_TAGS) or (
-                        state[0] != "body" and not state[1]):
-                    state = _step(state, node, tag or "", token_region, token_shield)
-            states[node] = state
+                if token_region is not None or token_shield or number in _DECIDING_IDS:
+                    state = _step(state, attributes, node.tag, token_region, token_shield)
+                elif state[0] != "body" and not state[1] and (
+                        attributes.get("role") == "main" or attributes.get("itemprop") == "articleBody"):
+                    state = ("body", False, state[2])  # _step's answer for a plain element that shields
+            states[keys[i]] = state
         return state[0]
 
 
@@ -156,8 +161,9 @@ def _classify_cached(value: str) -> tuple[str | None, bool]:
     return found
 
 
-def _step(parent: _State, el: Any, tag: str, token_region: str | None, token_shield: bool) -> _State:
-    """The state of ``el`` from its parent's, given its tag and what its class and id say."""
+def _step(parent: _State, attributes: dict[str, str | None], tag: str, token_region: str | None,
+          token_shield: bool) -> _State:
+    """An element's state from its parent's, given its tag, its attributes and what its class and id say."""
     region, strong, in_article = parent
     tag_region = _STRONG_TAGS.get(tag)
     if tag_region is None and not in_article:
@@ -169,7 +175,8 @@ def _step(parent: _State, el: Any, tag: str, token_region: str | None, token_shi
     if token_region is not None:
         return (token_region, False, in_article)
     if region != "body" and not strong and (
-        token_shield or tag in _SHIELD_TAGS or el.get(_ROLE) == "main" or el.get(_ITEMPROP) == "articleBody"
+        token_shield or tag in _SHIELD_TAGS or attributes.get("role") == "main"
+        or attributes.get("itemprop") == "articleBody"
     ):
         return ("body", False, in_article)  # a content shield cancels weak signals above it
     if in_article != parent[2]:

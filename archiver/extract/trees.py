@@ -1,18 +1,20 @@
 """Parsing: the page once, plus the markup that pages hide from a DOM parser.
 
-libxml2 (through lxml.html) builds the one tree every detector reads. Some
+lexbor (``archiver.dom``) builds the one tree every detector reads. Some
 embeds are not elements of that tree, because the publisher parked them as
-text until the reader consents or scrolls:
+text until the reader consents or scrolls, or as inert markup:
 
 - ``<textarea>`` contents (GDPR consent placeholders keep the original embed
   code there, ``corpus/pages/003``);
 - HTML escaped into attribute values (``data-html``, ``data-iframe``, lazy
   loaders), sometimes inside JSON (Squarespace's ``data-block-json``,
-  ``corpus/pages/028`` and ``031``).
+  ``corpus/pages/028`` and ``031``);
+- ``<template>`` contents, which an HTML5 parser keeps in a fragment of their
+  own, outside the document tree (scripts clone them in later).
 
-Each of those is re-parsed into an *extra tree* that remembers its *host*, the
-element of the page it came from, so that position, region and CSS path are
-the host's. Markup in HTML comments and inside ``<script>`` (JSON state blobs
+Each of those becomes an *extra tree* that remembers its *host*, the element
+of the page it came from, so that position, region and CSS path are the
+host's. Markup in HTML comments and inside ``<script>`` (JSON state blobs
 that repeat the article, ``corpus/pages/035``) is deliberately never parsed:
 a comment is not shown, and a script string is a copy, not an embed.
 """
@@ -24,34 +26,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-import lxml.html
-from lxml import etree
-
+from archiver import dom
 from archiver.platforms.page import Page
 
-# One parser per process: libxml2's HTML parser, fed UTF-8 bytes (extraction
-# decodes first, so the document's own <meta charset> cannot override the choice).
-# Elements are lxml.html's HtmlElement (text_content() and friends), chosen by
-# lxml's C-level default lookup: lxml.html's own lookup runs Python code for
-# every element proxy, which made walking ancestors about three times slower.
-# The price: <form>, <input>, <select>, <textarea> and <label> are plain
-# HtmlElements here, without lxml.html's form helpers (no detector needs them).
-# collect_ids=False: libxml2 keeps no table of id attributes (nothing here uses
-# XPath's id(); lxml.html's get_element_by_id is an XPath search), which saves a
-# few percent of the parse.
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False, collect_ids=False)
-_PARSER.set_element_class_lookup(
-    etree.ElementDefaultClassLookup(
-        element=lxml.html.HtmlElement,
-        comment=lxml.html.HtmlComment,
-        pi=lxml.html.HtmlProcessingInstruction,
-        entity=lxml.html.HtmlEntity,
-    )
-)
 _MARKUP = re.compile(r"<\s*[A-Za-z!]")
 _EMBED_IN_ATTR = re.compile(r"<\s*(?:iframe|blockquote)\b", re.IGNORECASE)
-# Attribute values holding "<": the test runs in libxml2; one contains() is cheap, four are not.
-_ATTRS_WITH_MARKUP = "//@*[contains(., '<')]"
 # The attribute scan looks for values holding "<iframe" or "<blockquote" (any
 # case, spaces allowed after "<"), which in the raw bytes is one of those words
 # after an escaped "<" (&lt; &#60; &#x3c;) or after a raw "<" that is not one of
@@ -63,7 +42,7 @@ _ESCAPED_LT = re.compile(rb"&(?:lt|#0*60|#x0*3c);")  # on lower-cased bytes
 _ENTITY_CHARS = frozenset(b"&#0123456789abcdefltx;")
 _SPACE = frozenset(b" \t\n\r\x0b\x0c")  # what \s matches in a bytes pattern
 MAX_EXTRA_TREES = 200  # a page with more hidden embeds than this is an attack, not an article
-EXTRA_TREE_TAGS = ("textarea",)
+EXTRA_TREE_TAGS = ("textarea", "template")
 """What ``extra_trees`` asks the page for (extraction collects it in the page's one walk)."""
 
 
@@ -73,18 +52,12 @@ class Tree:
 
     root: Any
     host: Any = None
-    origin: str | None = None  # "textarea" or "attr:<name>", for notes and tests
+    origin: str | None = None  # "textarea", "template" or "attr:<tag>[<name>]", for notes and tests
 
 
 def parse_document(data: bytes) -> Any | None:
     """The page's tree from UTF-8 bytes; None when there is nothing to parse."""
-    if not data.strip():
-        return None
-    try:
-        root = lxml.html.document_fromstring(data, parser=_PARSER)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
-        return None
-    return root
+    return dom.parse(data)
 
 
 def parse_fragment(markup: str) -> Any | None:
@@ -93,15 +66,16 @@ def parse_fragment(markup: str) -> Any | None:
 
 
 def extra_trees(page: Page | Any, data: bytes | None = None) -> list[Tree]:
-    """Trees re-parsed from textareas and attribute values of the page.
+    """Trees from the page's templates, and re-parsed from its textareas and attribute values.
 
-    ``page`` is a ``Page`` or an lxml tree. The bytes the page was parsed from
+    ``page`` is a ``Page`` or a parsed tree. The bytes the page was parsed from
     (the page's ``data``, or ``data``) let the attribute scan be skipped when the
     raw markup shows there is nothing to find.
     """
     if not isinstance(page, Page):
         page = Page(page, data=data)
     trees: list[Tree] = list(_textarea_trees(page))
+    trees.extend(_template_trees(page))
     if _markup_in_attributes(page):
         trees.extend(_attribute_trees(page.root))
     return trees[:MAX_EXTRA_TREES]
@@ -150,7 +124,7 @@ def _escaped_lt_before(lowered: bytes, end: int) -> bool:
 
 def _textarea_trees(page: Page) -> Iterator[Tree]:
     for textarea in page.tagged("textarea"):
-        text = textarea.text or ""
+        text = dom.text_content(textarea)
         if _MARKUP.search(text) is None:
             continue
         tree = parse_fragment(text)
@@ -158,18 +132,23 @@ def _textarea_trees(page: Page) -> Iterator[Tree]:
             yield Tree(root=tree, host=textarea, origin="textarea")
 
 
+def _template_trees(page: Page) -> Iterator[Tree]:
+    """A ``<template>``'s content: already parsed, in a fragment whose parent is the template."""
+    for template in page.tagged("template"):
+        for fragment in template.template_fragments()[:1]:  # the template's own (nested ones stay inert)
+            yield Tree(root=fragment, host=template, origin="template")
+
+
 def _attribute_trees(root: Any) -> Iterator[Tree]:
-    for value in root.xpath(_ATTRS_WITH_MARKUP):
-        if _EMBED_IN_ATTR.search(value) is None:
-            continue
-        host = value.getparent()
-        if host is None or not isinstance(host.tag, str):
-            continue
-        origin = f"attr:{host.tag}[{value.attrname}]"
-        for markup in _markup_in_value(str(value)):
-            tree = parse_fragment(markup)
-            if tree is not None:
-                yield Tree(root=tree, host=host, origin=origin)
+    for host in dom.descendants(root):
+        for name, value in host.attributes.items():
+            if not value or "<" not in value or _EMBED_IN_ATTR.search(value) is None:
+                continue
+            origin = f"attr:{host.tag}[{name}]"
+            for markup in _markup_in_value(value):
+                tree = parse_fragment(markup)
+                if tree is not None:
+                    yield Tree(root=tree, host=host, origin=origin)
 
 
 def _markup_in_value(value: str) -> list[str]:

@@ -21,7 +21,7 @@ A module provides, at module level:
   by tag, links resolved once and indexed by host, iframes with their URL);
   ``archiver.extract`` calls it once per tree it parses (the page, and markup
   re-parsed from consent placeholders or attributes). Tests build the page
-  with ``Page(lxml_root, base_url)``;
+  with ``Page(dom.parse(markup), base_url)``;
 - ``identify(url) -> PostRef | None``: the canonical identity of a single post
   from any URL form, None for anything that is not one post (profiles, share
   intents, timelines);
@@ -43,7 +43,7 @@ from archiver.settings import Settings
 class Sighting:
     """One embed as a detector found it in a tree; extraction adds position and region."""
 
-    element: Any  # the lxml element the embed stands on (for region, order and snippet)
+    element: Any  # the element the embed stands on (archiver.dom) (for region, order and snippet)
     post: PostRef | None
     kind: str  # one of archiver.models.EMBED_KINDS
     url_as_found: str | None = None

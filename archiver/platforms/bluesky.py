@@ -26,6 +26,7 @@ import re
 from typing import Any, Iterator
 from urllib.parse import unquote
 
+from archiver import dom
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
@@ -91,13 +92,14 @@ def _is_player(url: str) -> bool:
 
 
 def _blockquote(bq: Any, base_url: str | None) -> Sighting | None:
-    uri = bq.get("data-bluesky-uri") or ""
+    uri = bq.attributes.get("data-bluesky-uri") or ""
     post = identify(uri)
     if post is None:
-        for a in bq.iter("a"):
-            post = identify(oembed.absolute(a.get("href"), base_url) or "")
+        for a in dom.descendants(bq, "a"):
+            href = a.attributes.get("href")
+            post = identify(oembed.absolute(href, base_url) or "")
             if post:
-                uri = a.get("href") or ""
+                uri = href or ""
                 break
     if post is None:
         return None
@@ -111,10 +113,17 @@ def _blockquote(bq: Any, base_url: str | None) -> Sighting | None:
             name = oembed.clean(footer.group("name"))
             handle = footer.group("handle").lstrip("@")
             date = oembed.clean(footer.group("date"))
-    langs = bq.xpath(".//p[@lang]/@lang")
     return Sighting(element=bq, post=post, kind="blockquote", url_as_found=uri, author_handle=handle,
-                    author_name=name, fallback_text=oembed.clean(body), shown_date=date,
-                    lang=str(langs[0]) if langs else None)
+                    author_name=name, fallback_text=oembed.clean(body), shown_date=date, lang=_lang(bq))
+
+
+def _lang(bq: Any) -> str | None:
+    """The ``lang`` of the first ``<p lang>`` in the blockquote ("" for a bare ``lang``)."""
+    for p in dom.descendants(bq, "p"):
+        attributes = p.attributes
+        if "lang" in attributes:
+            return attributes["lang"] or ""  # a bare attribute reads None
+    return None
 
 
 def detect(page: Page) -> Iterator[Sighting]:

@@ -26,6 +26,7 @@ import re
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
+from archiver import dom
 from archiver.models import Answer, Check, Lookup, PostRef
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
@@ -103,18 +104,17 @@ def _is_player(url: str) -> bool:
 def _fallback(el: Any) -> tuple[str | None, str | None, str | None]:
     """(text, author name, date) from the SDK's fallback ``blockquote.fb-xfbml-parse-ignore``."""
     text = name = date = None
-    for bq in el.iter("blockquote"):
-        paragraphs = [p for p in bq.iter("p")]
-        for p in paragraphs:
+    for bq in dom.descendants(el, "blockquote"):
+        for p in dom.descendants(bq, "p"):
             body = oembed.text_of(p)
             if body and body.lower().startswith("posted by"):
-                links = p.xpath(".//a")
+                links = list(dom.descendants(p, "a"))
                 name = oembed.text_of(links[0]) if links else None
                 date = oembed.text_of(links[-1]) if len(links) > 1 else None
             elif body and text is None:
                 text = body
         if name is None:  # oEmbed's variant: "Posted by" is a bare text node in the blockquote
-            links = bq.xpath("./a")
+            links = [child for child in dom.children(bq) if child.tag == "a"]
             if len(links) >= 2:
                 name, date = oembed.text_of(links[0]), oembed.text_of(links[-1])
         break
@@ -127,7 +127,7 @@ def detect(page: Page) -> Iterator[Sighting]:
     claimed: set[Any] = set()
     for cls in ("fb-post", "fb-video"):
         for div in page.with_class("div", cls):
-            href = div.get("data-href")
+            href = div.attributes.get("data-href")
             post = identify(oembed.absolute(href, base_url) or "") if href else None
             if post:
                 claimed.add(div)
@@ -135,9 +135,10 @@ def detect(page: Page) -> Iterator[Sighting]:
                 yield Sighting(element=div, post=post, kind="div", url_as_found=href, author_name=name,
                                fallback_text=text, shown_date=date)
     for el in page.tagged("amp-facebook"):
-        if (el.get("data-embed-as") or "post") not in ("post", "video"):
+        attributes = el.attributes
+        if (attributes.get("data-embed-as") or "post") not in ("post", "video"):
             continue  # comment embeds are not posts
-        href = el.get("data-href")
+        href = attributes.get("data-href")
         post = identify(oembed.absolute(href, base_url) or "") if href else None
         if post:
             claimed.add(el)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from archiver import dom
 from archiver.models import Answer, Check, Lookup, PostRef
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
@@ -71,50 +72,68 @@ def _is_player(url: str) -> bool:
 
 
 def _blockquote(bq: Any, base_url: str | None) -> Sighting | None:
-    permalink = bq.get("data-instgrm-permalink")
+    permalink = bq.attributes.get("data-instgrm-permalink")
     post = identify(permalink) if permalink else None
     if post is None:  # old embed codes (v7, Us Weekly) have no permalink attribute
-        for a in bq.iter("a"):
-            href = oembed.absolute(a.get("href"), base_url)
+        for a in dom.descendants(bq, "a"):
+            raw = a.attributes.get("href")
+            href = oembed.absolute(raw, base_url)
             post = identify(href) if href else None
             if post:
-                permalink = a.get("href")
+                permalink = raw
                 break
     if post is None:
         return None
     handle = name = caption = None
-    for p in bq.iter("p"):
+    for p in dom.descendants(bq, "p"):
         text = oembed.text_of(p)
         if not text:
             continue
         match = _SHARED_BY.match(text)
         if match and handle is None:
             handle = match.group("handle")
-            profile = [oembed.text_of(a) for a in p.iter("a") if identify(a.get("href") or "") is None]
+            profile = [oembed.text_of(a) for a in dom.descendants(p, "a")
+                       if identify(a.attributes.get("href") or "") is None]
             lead = profile[0] if profile and profile[0] else match.group("lead")
             name = oembed.clean(re.sub(r"^A post shared by\s*", "", lead or "", flags=re.I)) or None
         elif caption is None and not match:
             caption = text
-    times = bq.xpath(".//time[@datetime]")
     return Sighting(element=bq, post=post, kind="blockquote", url_as_found=permalink, author_handle=handle,
-                    author_name=name, fallback_text=caption,
-                    shown_date=times[0].get("datetime") if times else None)
+                    author_name=name, fallback_text=caption, shown_date=_datetime(bq))
+
+
+def _datetime(bq: Any) -> str | None:
+    """The ``datetime`` of the first ``<time datetime>`` in the blockquote ("" for a bare attribute)."""
+    for time in dom.descendants(bq, "time"):
+        attributes = time.attributes
+        if "datetime" in attributes:
+            return attributes["datetime"] or ""  # a bare attribute reads None
+    return None
 
 
 def _subbuzz(div: Any, base_url: str | None) -> Sighting | None:
     """BuzzFeed: a placeholder link in place of the blockquote, the handle in the attribution."""
-    links = div.xpath(".//a[contains(concat(' ', normalize-space(@class), ' '), ' subbuzz-embed__placeholder ')]")
-    for a in links + div.xpath(".//a[@href]"):
-        post = identify(oembed.absolute(a.get("href"), base_url) or "")
+    anchors = list(dom.descendants(div, "a"))  # the div is no <a>: its descendants only
+    placeholders = [a for a in anchors if oembed.has_class(a, "subbuzz-embed__placeholder")]
+    for a in placeholders + anchors:  # (an <a> without href leads nowhere)
+        href = a.attributes.get("href")
+        post = identify(oembed.absolute(href, base_url) or "")
         if post:
             handle = None
-            for attribution in div.xpath(".//*[contains(@class, 'subbuzz__attribution')]"):
+            for attribution in _attributions(div):  # the last one's handle, or None
                 match = _ATTRIBUTION.search(oembed.text_of(attribution) or "")
                 handle = match.group(1) if match else None
             # the subbuzz title above it is BuzzFeed's words, not the post's: no fallback text
-            return Sighting(element=div, post=post, kind="blockquote", url_as_found=a.get("href"),
-                            author_handle=handle)
+            return Sighting(element=div, post=post, kind="blockquote", url_as_found=href, author_handle=handle)
     return None
+
+
+def _attributions(div: Any) -> Iterator[Any]:
+    """Elements below ``div`` whose class attribute contains "subbuzz__attribution" (as a substring)."""
+    for el in dom.descendants(div):
+        value = el.attributes.get("class")
+        if value and "subbuzz__attribution" in value and not dom.same(el, div):
+            yield el
 
 
 def detect(page: Page) -> Iterator[Sighting]:
@@ -132,7 +151,7 @@ def detect(page: Page) -> Iterator[Sighting]:
             claimed.add(div)
             yield sighting
     for el in page.tagged("amp-instagram"):
-        code = (el.get("data-shortcode") or "").strip()
+        code = (el.attributes.get("data-shortcode") or "").strip()
         if _CODE.match(code):
             claimed.add(el)
             yield Sighting(element=el, post=_ref(code), kind="amp", url_as_found=code)

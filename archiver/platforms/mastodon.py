@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from archiver import dom
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
@@ -114,7 +115,8 @@ def detect(page: Page) -> Iterator[Sighting]:
             claimed.add(el)
             yield Sighting(element=el, post=identify(url), kind=kind, url_as_found=url, author_handle=handle_of(url))
     for bq in page.with_class("blockquote", "mastodon-embed"):
-        candidates = [bq.get("data-embed-url")] + [a.get("href") for a in bq.iter("a")]
+        candidates = [bq.attributes.get("data-embed-url")]
+        candidates += [a.attributes.get("href") for a in dom.descendants(bq, "a")]
         for raw in candidates:
             url = oembed.absolute(raw, base_url)
             post = identify(url) if url else None

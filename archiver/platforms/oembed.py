@@ -21,9 +21,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import lxml.etree
-import lxml.html
-
+from archiver import dom
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms.base import Sighting
 from archiver.platforms.page import (  # noqa: F401  (re-exported: the platforms' markup helpers live here)
@@ -98,7 +96,7 @@ def text_of(el: Any) -> str | None:
     """The element's visible text with whitespace collapsed, or None when empty."""
     if el is None:
         return None
-    text = _WS.sub(" ", el.text_content()).strip()
+    text = _WS.sub(" ", dom.text_content(el)).strip()
     return text or None
 
 
@@ -113,30 +111,48 @@ def html_text(fragment: str | None) -> str | None:
     """Plain text of an HTML fragment (a Mastodon ``content``), keeping line and paragraph breaks."""
     if not fragment or not fragment.strip():
         return None
-    try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    except (ValueError, lxml.etree.ParserError):
+    root = dom.parse(fragment.encode("utf-8", "replace"))
+    if root is None:
         return clean(fragment)
-    for br in root.iter("br"):
-        br.tail = "\n" + (br.tail or "")
-    for p in root.iter("p"):
-        p.tail = "\n\n" + (p.tail or "")
-    lines = [" ".join(line.split()) for line in root.text_content().split("\n")]
+    parts: list[str] = []
+    open_elements: list[Any] = []  # the elements whose children are being read, innermost last
+    node = root.child
+    while node is not None or open_elements:
+        if node is None:  # past the last child: the element ends
+            ended = open_elements.pop()
+            if ended.tag == "p":
+                parts.append("\n\n")
+            node = ended.next
+        elif node.is_text_node:
+            parts.append(node.text_content or "")
+            node = node.next
+        elif node.is_element_node:
+            if node.tag == "br":
+                parts.append("\n")
+            if node.child is not None:
+                open_elements.append(node)
+                node = node.child
+            else:
+                if node.tag == "p":
+                    parts.append("\n\n")
+                node = node.next
+        else:  # comments
+            node = node.next
+    lines = [" ".join(line.split()) for line in "".join(parts).split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     return text or None
 
 
 def by_class(root: Any, tag: str, name: str) -> list[Any]:
-    """Elements ``tag`` at or under ``root`` whose class list holds ``name`` (xpath, no cssselect).
+    """Elements ``tag`` (``*``: any) at or under ``root`` whose class list holds ``name``.
 
     For trees that are not a page's (the Telegram widget page a lookup fetched);
-    detectors ask ``Page.with_class``, which reads the page's one walk.
-    ``descendant-or-self`` because a tree re-parsed from a fragment (a consent
-    ``<textarea>``) can have the embed itself as its root.
+    detectors ask ``Page.with_class``, which reads the page's one walk. The root
+    counts, because a tree re-parsed from a fragment (a consent ``<textarea>``)
+    can have the embed itself as its root.
     """
-    return root.xpath(
-        f"descendant-or-self::{tag}[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]"
-    )
+    elements = dom.descendants(root) if tag == "*" else dom.descendants(root, tag)
+    return [el for el in elements if has_class(el, name)]
 
 
 def link_sightings(
@@ -174,13 +190,12 @@ def handle_in_url(post: PostRef) -> str | None:
     return match.group(1) if match else None
 
 
-def inside(el: Any, elements: set[Any]) -> bool:
-    """True when ``el`` or one of its ancestors is in ``elements``."""
+def inside(el: Any, elements: Iterable[Any]) -> bool:
+    """True when ``el`` or one of its ancestors is in ``elements`` (compared by node, ``dom.same``)."""
     if not elements:
         return False
-    if el in elements:
-        return True
-    return any(a in elements for a in el.iterancestors())
+    ids = {e.mem_id for e in elements}
+    return el.mem_id in ids or any(a.mem_id in ids for a in dom.ancestors(el))
 
 
 # -- answers ----------------------------------------------------------------

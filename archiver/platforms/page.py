@@ -28,6 +28,8 @@ import re
 from typing import Any, Iterable, Iterator, NamedTuple
 from urllib.parse import urljoin
 
+from archiver import dom
+
 FRAME_TAGS = ("iframe", "embed", "amp-iframe")
 FRAME_SRC_ATTRS = ("src", "data-src", "data-lazy-src", "data-original", "data-url")
 """Where an iframe's address can sit: lazy loaders move ``src`` into a data attribute."""
@@ -118,27 +120,31 @@ def class_tokens(value: str | None) -> list[str]:
 
 def has_class(el: Any, name: str) -> bool:
     """``contains(concat(' ', normalize-space(@class), ' '), ' name ')``, without XPath."""
-    value = el.get("class")
+    value = el.attributes.get("class")
     return bool(value) and name in value and name in class_tokens(value)
 
 
 def in_noscript(el: Any) -> bool:
-    return any(a.tag == "noscript" for a in el.iterancestors())
+    return any(a.tag == "noscript" for a in dom.ancestors(el))
 
 
 def frame_url(el: Any, base_url: str | None) -> str | None:
     """The address an iframe (or lazy iframe) loads; the first attribute holding a real URL."""
+    attributes = el.attributes
     for attr in FRAME_SRC_ATTRS:
-        url = absolute(el.get(attr), base_url)
+        url = absolute(attributes.get(attr), base_url)
         if url:
             return url
     return None
 
 
+_UNSEEN: Any = object()
+
+
 class Page:
     """A parsed tree and what detectors read from it, each computed once.
 
-    ``root`` is the lxml tree (the page, or markup re-parsed from it), ``base_url``
+    ``root`` is the parsed tree (``archiver.dom``: the page, or markup it hid), ``base_url``
     the URL relative links resolve against. ``tags``: the tags to collect in one
     walk when the page is built (others are walked for when first asked).
     ``data``: the bytes the tree was parsed from, for detectors that look at the
@@ -155,6 +161,7 @@ class Page:
         self._lowered: bytes | None = None
         self._tagged: dict[str, list[Any]] = {}
         self._hrefs: list[tuple[Any, str]] | None = None
+        self._anchor_attributes: list[dict[str, str | None]] | None = None
         self._anchors: dict[int, Anchor] = {}
         self._by_domain: dict[str, list[str]] | None = None
         self._by_host: dict[str, list[int]] | None = None
@@ -167,12 +174,23 @@ class Page:
             self._collect(tuple(dict.fromkeys(tags)))
 
     def _collect(self, tags: tuple[str, ...]) -> None:
-        """One walk for every tag asked: lxml filters by name in C, so the walk costs the same for one or many."""
+        """One walk for every tag asked.
+
+        Elements are told apart by lexbor's tag number, an int read without
+        building the name's string; the name is read once per number (custom
+        elements such as ``amp-iframe`` get numbers of their own per document).
+        """
         buckets: dict[str, list[Any]] = {tag: [] for tag in tags}
         if tags:
             self.walks += 1
-            for el in self.root.iter(*tags):
-                buckets[el.tag].append(el)
+            by_number: dict[int, list[Any] | None] = {}
+            for el in self.root.traverse(include_text=False):
+                number = el.tag_id
+                bucket = by_number.get(number, _UNSEEN)
+                if bucket is _UNSEEN:
+                    bucket = by_number[number] = buckets.get(el.tag)
+                if bucket is not None:
+                    bucket.append(el)
         self._tagged.update(buckets)
 
     # -- elements ---------------------------------------------------------------
@@ -184,7 +202,7 @@ class Page:
             bucket = self._tagged.get(tag)
             if bucket is None:
                 self.walks += 1
-                bucket = self._tagged[tag] = list(self.root.iter(tag))
+                bucket = self._tagged[tag] = list(dom.descendants(self.root, tag))
             found.extend(bucket)
         return found
 
@@ -192,17 +210,34 @@ class Page:
         """Elements ``tag`` whose class list holds ``name``, in document order."""
         classed = self._classed.get(tag)
         if classed is None:
-            classed = self._classed[tag] = [(el, c) for el in self.tagged(tag) if (c := el.get("class"))]
+            classed = self._classed[tag] = [(el, c) for el in self.tagged(tag) if (c := el.attributes.get("class"))]
         return [el for el, value in classed if name in value and name in class_tokens(value)]
 
     # -- links and frames -------------------------------------------------------
 
     @property
     def hrefs(self) -> list[tuple[Any, str]]:
-        """(element, href as written) for every ``<a href>``, in document order."""
+        """(element, href as written) for every ``<a href>``, in document order (a bare ``href``: "")."""
         if self._hrefs is None:
-            self._hrefs = [(a, href) for a in self.tagged("a") if (href := a.get(b"href")) is not None]
-        return self._hrefs
+            self._read_anchors()
+        return self._hrefs  # type: ignore[return-value]
+
+    @property
+    def anchor_attributes(self) -> list[dict[str, str | None]]:
+        """The attributes of each of ``hrefs`` (lexbor's dict: a bare attribute is None), read in the same pass."""
+        if self._anchor_attributes is None:
+            self._read_anchors()
+        return self._anchor_attributes  # type: ignore[return-value]
+
+    def _read_anchors(self) -> None:
+        hrefs: list[tuple[Any, str]] = []
+        attributes_of: list[dict[str, str | None]] = []
+        for a in self.tagged("a"):
+            attributes = a.attributes
+            if "href" in attributes:
+                hrefs.append((a, attributes["href"] or ""))
+                attributes_of.append(attributes)
+        self._hrefs, self._anchor_attributes = hrefs, attributes_of
 
     @property
     def anchors(self) -> list[Anchor]:

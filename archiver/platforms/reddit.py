@@ -23,6 +23,7 @@ import dataclasses
 import re
 from typing import Any, Iterator
 
+from archiver import dom
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
@@ -78,14 +79,15 @@ def _is_player(url: str) -> bool:
 
 
 def _blockquote(bq: Any, base_url: str | None) -> Sighting | None:
-    for a in bq.iter("a"):
-        href = a.get("href")
+    anchors = list(dom.descendants(bq, "a"))
+    for a in anchors:
+        href = a.attributes.get("href")
         post = identify(oembed.absolute(href, base_url) or "")
         if not post:
             continue
         handle = None
-        for other in bq.iter("a"):
-            match = re.search(r"/(?:user|u)/([A-Za-z0-9_-]{2,32})/?$", other.get("href") or "")
+        for other in anchors:
+            match = re.search(r"/(?:user|u)/([A-Za-z0-9_-]{2,32})/?$", other.attributes.get("href") or "")
             if match:
                 handle = match.group(1)
                 break
@@ -105,7 +107,7 @@ def detect(page: Page) -> Iterator[Sighting]:
                 claimed.add(bq)
                 yield sighting
     for el in page.tagged("amp-reddit"):
-        src = el.get("data-src")
+        src = el.attributes.get("data-src")
         post = identify(oembed.absolute(src, base_url) or "")
         if post:
             claimed.add(el)

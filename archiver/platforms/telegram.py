@@ -22,9 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-import lxml.etree
-import lxml.html
-
+from archiver import dom
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
@@ -75,7 +73,7 @@ def detect(page: Page) -> Iterator[Sighting]:
     """Widget scripts (``data-telegram-post`` only), widget iframes, then plain links."""
     claimed: set[Any] = set()
     for script in page.tagged("script"):
-        value = script.get("data-telegram-post")
+        value = script.attributes.get("data-telegram-post")
         if value is None:
             continue
         value = value.strip().lstrip("@")
@@ -105,20 +103,22 @@ def _first(root: Any, cls: str) -> Any:
 
 def _available(message: Any, post: PostRef, code: int) -> Check:
     text_el = _first(message, "tgme_widget_message_text")
-    text = oembed.html_text(lxml.html.tostring(text_el, encoding="unicode")) if text_el is not None else None
+    text = oembed.html_text(dom.outer_html(text_el)) if text_el is not None else None
     name_el = _first(message, "tgme_widget_message_owner_name")
     if name_el is None:
         name_el = _first(message, "tgme_widget_message_author_name")
-    times = message.xpath(".//time[@datetime]")
+    times = [attributes["datetime"] or "" for t in dom.descendants(message, "time")
+             if "datetime" in (attributes := t.attributes)]  # a bare datetime reads None: ""
     media = [m.group(1) for el in oembed.by_class(message, "a", "tgme_widget_message_photo_wrap")
-             for m in [_BACKGROUND.search(el.get("style") or "")] if m]
-    media += [v.get("src") for v in message.iter("video") if v.get("src")]
-    channel = (message.get("data-post") or post.post_id).split("/")[0].lower()
-    extra = {k: v for k, v in {"data_post": message.get("data-post"),
+             for m in [_BACKGROUND.search(el.attributes.get("style") or "")] if m]
+    media += [src for v in dom.descendants(message, "video") if (src := v.attributes.get("src"))]
+    data_post = message.attributes.get("data-post")
+    channel = (data_post or post.post_id).split("/")[0].lower()
+    extra = {k: v for k, v in {"data_post": data_post,
                                "views": oembed.text_of(_first(message, "tgme_widget_message_views"))}.items() if v}
     return Check(Status.AVAILABLE, http_status=code, endpoint=ENDPOINT, author_handle=channel,
                  author_name=oembed.text_of(name_el), text=text,
-                 created_at=times[0].get("datetime") if times else None, media=tuple(media), extra=extra)
+                 created_at=times[0] if times else None, media=tuple(media), extra=extra)
 
 
 def classify(post: PostRef, answers: list[Answer]) -> Check:
@@ -132,9 +132,8 @@ def classify(post: PostRef, answers: list[Answer]) -> Check:
         return Check(Status.NOT_FOUND, detail="HTTP 404", http_status=code, endpoint=ENDPOINT)
     if code != 200:
         return Check(Status.ERROR, detail=f"unexpected HTTP {code}", http_status=code, endpoint=ENDPOINT)
-    try:
-        root = lxml.html.fromstring(answer.body or b"<html></html>")
-    except (lxml.etree.ParserError, ValueError):
+    root = dom.parse(answer.body or b"<html></html>")  # t.me serves UTF-8
+    if root is None:  # blank
         return Check(Status.ERROR, detail="widget page is not HTML", http_status=code, endpoint=ENDPOINT)
     error = _first(root, "tgme_widget_message_error")
     if error is not None:
@@ -144,7 +143,7 @@ def classify(post: PostRef, answers: list[Answer]) -> Check:
         if "private" in said.lower():
             return Check(Status.PROTECTED, detail=f"Telegram: {said}", http_status=code, endpoint=ENDPOINT)
         return Check(Status.ERROR, detail=f"Telegram: {said}", http_status=code, endpoint=ENDPOINT)
-    message = [m for m in oembed.by_class(root, "*", "tgme_widget_message") if m.get("data-post")]
+    message = [m for m in oembed.by_class(root, "*", "tgme_widget_message") if m.attributes.get("data-post")]
     if not message:
         return Check(Status.ERROR, detail="widget page without a message or an error", http_status=code,
                      endpoint=ENDPOINT)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from archiver import dom
 from archiver.models import Answer, Check, Lookup, PostRef
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
@@ -75,8 +76,8 @@ def detect(page: Page) -> Iterator[Sighting]:
     claimed: set[Any] = set()
     for bq in page.with_class("blockquote", "text-post-media"):
         # the permalink attribute is sometimes site-relative ("/@user/post/CODE"): relative to Threads
-        candidates = [(bq.get("data-text-post-permalink"), "https://www.threads.com/")]
-        candidates += [(a.get("href"), base_url) for a in bq.iter("a")]
+        candidates = [(bq.attributes.get("data-text-post-permalink"), "https://www.threads.com/")]
+        candidates += [(a.attributes.get("href"), base_url) for a in dom.descendants(bq, "a")]
         for raw, base in candidates:
             url = oembed.absolute(raw, base)
             found = _parse(url) if url else None

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from archiver import dom
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms import oembed
 from archiver.platforms.base import Sighting
@@ -79,21 +80,25 @@ def _is_player(url: str) -> bool:
 
 
 def _blockquote(bq: Any) -> Sighting | None:
-    cite = bq.get("cite") or ""
+    attributes = bq.attributes
+    cite = attributes.get("cite") or ""
     found = _parse(cite)
-    vid = (bq.get("data-video-id") or "").strip() or (found[0] if found else "")
+    vid = (attributes.get("data-video-id") or "").strip() or (found[0] if found else "")
     if not _ID.match(vid):
         return None
     user = found[1].partition("/")[0] if found and found[1] and found[0] == vid else None
     if user is None:
-        for a in bq.iter("a"):
-            match = _USER.match((a.text_content() or "").strip())
+        for a in dom.descendants(bq, "a"):
+            match = _USER.match(dom.text_content(a).strip())
             if match:
                 user = match.group(1)
                 break
-    captions = bq.xpath(".//section/p | ./p")
+    # the caption: the first <p> in a <section> or right under the blockquote
+    caption = next((p for p in dom.descendants(bq, "p")
+                    if (parent := dom.parent(p)) is not None and (parent.tag == "section" or dom.same(parent, bq))),
+                   None)
     return Sighting(element=bq, post=_ref(vid, user), kind="blockquote", url_as_found=cite or vid,
-                    author_handle=user, fallback_text=oembed.text_of(captions[0]) if captions else None)
+                    author_handle=user, fallback_text=oembed.text_of(caption))
 
 
 def detect(page: Page) -> Iterator[Sighting]:
@@ -105,7 +110,7 @@ def detect(page: Page) -> Iterator[Sighting]:
             claimed.add(bq)
             yield sighting
     for el in page.tagged("amp-tiktok"):
-        src = (el.get("data-src") or "").strip()
+        src = (el.attributes.get("data-src") or "").strip()
         post = _ref(src, None) if _ID.match(src) else identify(src)
         if post:
             claimed.add(el)

@@ -85,9 +85,9 @@ def detect(page: Page) -> Iterator[Sighting]:
         if post:
             claimed.add(el)
             yield Sighting(element=el, post=post, kind=kind, url_as_found=url,
-                           fallback_text=oembed.clean(el.get("title")))
+                           fallback_text=oembed.clean(el.attributes.get("title")))
     for el in page.tagged("amp-vimeo"):
-        vid = (el.get("data-videoid") or "").strip()
+        vid = (el.attributes.get("data-videoid") or "").strip()
         if _ID.match(vid):
             claimed.add(el)
             yield Sighting(element=el, post=PostRef(NAME, vid, f"https://vimeo.com/{vid}"), kind="amp",

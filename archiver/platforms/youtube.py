@@ -81,7 +81,7 @@ def _ref(vid: str | None) -> PostRef | None:
 
 def _title(el: Any) -> str | None:
     """The iframe title when it names the video (not the generic "YouTube video player")."""
-    title = oembed.clean(el.get("title"))
+    title = oembed.clean(el.attributes.get("title"))
     if not title or "video player" in title.lower() or title.lower() == "youtube":
         return None
     return title
@@ -98,17 +98,19 @@ def detect(page: Page) -> Iterator[Sighting]:
             claimed.add(el)
             yield Sighting(element=el, post=post, kind=kind, url_as_found=url, fallback_text=_title(el))
     for el in page.tagged("lite-youtube"):
-        post = _ref(el.get("videoid"))
+        attributes = el.attributes
+        post = _ref(attributes.get("videoid"))
         if post:
             claimed.add(el)
             # a facade for the player iframe it becomes on click: reported as that iframe
-            yield Sighting(element=el, post=post, kind="iframe", url_as_found=el.get("videoid"),
-                           fallback_text=oembed.clean(el.get("playlabel")) or _title(el))
+            yield Sighting(element=el, post=post, kind="iframe", url_as_found=attributes.get("videoid"),
+                           fallback_text=oembed.clean(attributes.get("playlabel")) or _title(el))
     for el in page.tagged("amp-youtube"):
-        post = _ref(el.get("data-videoid"))
+        vid = el.attributes.get("data-videoid")
+        post = _ref(vid)
         if post:
             claimed.add(el)
-            yield Sighting(element=el, post=post, kind="amp", url_as_found=el.get("data-videoid"))
+            yield Sighting(element=el, post=post, kind="amp", url_as_found=vid)
     yield from oembed.link_sightings(page, DOMAINS, identify, claimed, _is_player)
 
 
