@@ -3,7 +3,8 @@
 - ``corpus``: ``archiver.extract.extract_document`` over every page of
   ../shared/corpus/pages (the bytes as stored, no URL, no Content-Type: the
   charset is sniffed, as ``archiver extract`` does), against lxml's bare parse of
-  the same bytes (``lxml.html.document_fromstring``) and, for reference, one
+  the same bytes (``lxml.html.document_fromstring``) and, for reference, the
+  bare parse of the parser extraction uses (lexbor through selectolax) and one
   pass of BeautifulSoup with its own tree builder (``html.parser``). Each is
   timed over whole passes of the corpus, taken in turn with the others until
   each has had ``seconds``, after one warm-up pass; the best pass counts (the
@@ -123,7 +124,7 @@ def _stages() -> list[tuple[str, object]]:
 
     def linked(body: bytes) -> None:
         page = walked(body)
-        find_links(page, None, RegionMap(page))
+        find_links(page, None, RegionMap())
 
     return [("stage: decode + parse", parsed), ("stage: + the page's one walk", walked),
             ("stage: + every link (URL, text, rel, region)", linked)]
@@ -134,8 +135,11 @@ def _corpus(pages: list[bytes], size: int, seconds: float, bs4_pass: bool) -> li
 
     from archiver.extract import extract_document
 
+    from selectolax.lexbor import LexborHTMLParser
+
     measured = [("lxml.html.document_fromstring (bare parse)", lxml.html.document_fromstring),
-                ("archiver extract_document", lambda b: extract_document(b, media="html")), *_stages()]
+                ("archiver extract_document", lambda b: extract_document(b, media="html")),
+                ("selectolax LexborHTMLParser (bare parse; extraction's parser)", LexborHTMLParser), *_stages()]
     best = _best_passes([fn for _, fn in measured], pages, seconds)
     out = [Speed(name, len(pages), size, took) for (name, _), took in zip(measured, best)]
     if bs4_pass:

@@ -85,6 +85,7 @@ def _git(*args: str) -> str:
 def machine() -> list[tuple[str, str]]:
     import httpx
     import lxml.etree
+    import selectolax
 
     import archiver
 
@@ -100,7 +101,7 @@ def machine() -> list[tuple[str, str]]:
         ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("libraries", f"archiver {archiver.__version__}, httpx {httpx.__version__}, "
                       f"lxml {'.'.join(map(str, lxml.etree.LXML_VERSION))}, libxml2 "
-                      f"{'.'.join(map(str, lxml.etree.LIBXML_VERSION))}"),
+                      f"{'.'.join(map(str, lxml.etree.LIBXML_VERSION))}, selectolax {selectolax.__version__}"),
         ("code", f"{commit}{dirty}" if commit else "unknown"),
     ]
 
