@@ -178,6 +178,18 @@ def children(el: Any) -> Iterator[Any]:
         node = node.next
 
 
+def first_value(el: Any, tag: str, name: str) -> str | None:
+    """Attribute ``name`` of the first ``tag`` element at or under ``el`` that has it.
+
+    "" for a bare attribute (``<p lang>``), as the detectors read it under lxml.
+    """
+    for node in descendants(el, tag):
+        attributes = node.attributes
+        if name in attributes:
+            return attributes[name] or ""  # lexbor reads a bare attribute as None
+    return None
+
+
 def text_content(el: Any) -> str:
     """Every text node below the element, joined as written (what a DOM's ``textContent`` gives)."""
     return el.text(deep=True) or ""

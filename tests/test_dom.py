@@ -68,3 +68,9 @@ def test_order_keys_follow_document_order_in_a_wide_list() -> None:
     assert forward == sorted(forward) and len(set(forward)) == len(anchors)
     fresh = OrderKeys()  # asked in reverse, each sibling position counted from scratch: the same keys
     assert [fresh(a) for a in reversed(anchors)] == forward[::-1]
+
+
+def test_first_value_reads_a_bare_attribute_as_empty() -> None:
+    root = dom.parse(b"<div><p>x</p><p lang>y</p><p lang=en>z</p></div>")
+    assert dom.first_value(root, "p", "lang") == ""  # present without a value, as lxml read it
+    assert dom.first_value(root, "time", "datetime") is None

@@ -114,16 +114,8 @@ def _blockquote(bq: Any, base_url: str | None) -> Sighting | None:
             handle = footer.group("handle").lstrip("@")
             date = oembed.clean(footer.group("date"))
     return Sighting(element=bq, post=post, kind="blockquote", url_as_found=uri, author_handle=handle,
-                    author_name=name, fallback_text=oembed.clean(body), shown_date=date, lang=_lang(bq))
-
-
-def _lang(bq: Any) -> str | None:
-    """The ``lang`` of the first ``<p lang>`` in the blockquote ("" for a bare ``lang``)."""
-    for p in dom.descendants(bq, "p"):
-        attributes = p.attributes
-        if "lang" in attributes:
-            return attributes["lang"] or ""  # a bare attribute reads None
-    return None
+                    author_name=name, fallback_text=oembed.clean(body), shown_date=date,
+                    lang=dom.first_value(bq, "p", "lang"))
 
 
 def detect(page: Page) -> Iterator[Sighting]:

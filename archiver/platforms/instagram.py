@@ -99,16 +99,7 @@ def _blockquote(bq: Any, base_url: str | None) -> Sighting | None:
         elif caption is None and not match:
             caption = text
     return Sighting(element=bq, post=post, kind="blockquote", url_as_found=permalink, author_handle=handle,
-                    author_name=name, fallback_text=caption, shown_date=_datetime(bq))
-
-
-def _datetime(bq: Any) -> str | None:
-    """The ``datetime`` of the first ``<time datetime>`` in the blockquote ("" for a bare attribute)."""
-    for time in dom.descendants(bq, "time"):
-        attributes = time.attributes
-        if "datetime" in attributes:
-            return attributes["datetime"] or ""  # a bare attribute reads None
-    return None
+                    author_name=name, fallback_text=caption, shown_date=dom.first_value(bq, "time", "datetime"))
 
 
 def _subbuzz(div: Any, base_url: str | None) -> Sighting | None:

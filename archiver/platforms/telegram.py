@@ -107,8 +107,6 @@ def _available(message: Any, post: PostRef, code: int) -> Check:
     name_el = _first(message, "tgme_widget_message_owner_name")
     if name_el is None:
         name_el = _first(message, "tgme_widget_message_author_name")
-    times = [attributes["datetime"] or "" for t in dom.descendants(message, "time")
-             if "datetime" in (attributes := t.attributes)]  # a bare datetime reads None: ""
     media = [m.group(1) for el in oembed.by_class(message, "a", "tgme_widget_message_photo_wrap")
              for m in [_BACKGROUND.search(el.attributes.get("style") or "")] if m]
     media += [src for v in dom.descendants(message, "video") if (src := v.attributes.get("src"))]
@@ -118,7 +116,7 @@ def _available(message: Any, post: PostRef, code: int) -> Check:
                                "views": oembed.text_of(_first(message, "tgme_widget_message_views"))}.items() if v}
     return Check(Status.AVAILABLE, http_status=code, endpoint=ENDPOINT, author_handle=channel,
                  author_name=oembed.text_of(name_el), text=text,
-                 created_at=times[0] if times else None, media=tuple(media), extra=extra)
+                 created_at=dom.first_value(message, "time", "datetime"), media=tuple(media), extra=extra)
 
 
 def classify(post: PostRef, answers: list[Answer]) -> Check:
