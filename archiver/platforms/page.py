@@ -147,9 +147,9 @@ class Page:
     ``root`` is the parsed tree (``archiver.dom``: the page, or markup it hid), ``base_url``
     the URL relative links resolve against. ``tags``: the tags to collect in one
     walk when the page is built (others are walked for when first asked).
-    ``data``: the bytes the tree was parsed from, for detectors that look at the
+    ``data``: the bytes the tree was parsed from, for readers that look at the
     raw markup before walking for something rare (None: unknown, walk anyway;
-    see ``mentions``). ``walks`` counts the walks over the tree: one for
+    see ``lowered``). ``walks`` counts the walks over the tree: one for
     ``tags``, then one for each tag asked for later.
     """
 
@@ -390,14 +390,3 @@ class Page:
         if self._lowered is None and self.data is not None:
             self._lowered = self.data.lower()
         return self._lowered
-
-    def mentions(self, *markers: bytes) -> bool:
-        """True unless the bytes are known and hold none of ``markers`` (lower case), in any letter case.
-
-        For markers markup cannot spell otherwise, such as attribute names (the
-        parser lower-cases them, and a name cannot hold a character reference).
-        A search per marker: ``bytes.find`` of a long needle is many times
-        quicker than a regular expression with alternatives.
-        """
-        lowered = self.lowered
-        return lowered is None or any(lowered.find(marker) >= 0 for marker in markers)
