@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urljoin
 
-import lxml.html
-from lxml import etree
-
+from archiver import dom
 from archiver.errors import InputError
+from archiver.extract import charset
 from archiver.sources.base import ArticleInput, BadInput, Document
 from archiver.sources.detect import HEAD_BYTES, HTML, MAX_DOCUMENT_BYTES, TEXT, URLS, sniff
 from archiver.sources.urls import check_url
@@ -128,18 +127,19 @@ def _declared_url(body: bytes) -> str | None:
     """The page's own absolute URL: canonical link, else og:url; None if it declares none."""
     end = _HEAD_END.search(body, 0, _HEAD_SCAN)
     head = body[: end.end()] if end else body[:_HEAD_SCAN]
-    try:
-        root = lxml.html.document_fromstring(head)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+    root = dom.parse(charset.decode(head).utf8)  # decoded as extraction decodes the page
+    if root is None:
         return None
     base = canonical = og_url = None
-    for el in root.iter("base", "link", "meta"):
-        if el.tag == "base" and base is None:
-            base = _absolute(el.get("href"))
-        elif el.tag == "link" and canonical is None and "canonical" in (el.get("rel") or "").lower().split():
-            canonical = el.get("href")
-        elif el.tag == "meta" and og_url is None and (el.get("property") or el.get("name") or "").lower() == "og:url":
-            og_url = el.get("content")
+    for el in dom.descendants(root, "base", "link", "meta"):
+        attributes, tag = el.attributes, el.tag
+        if tag == "base" and base is None:
+            base = _absolute(attributes.get("href"))
+        elif tag == "link" and canonical is None and "canonical" in (attributes.get("rel") or "").lower().split():
+            canonical = attributes.get("href")
+        elif tag == "meta" and og_url is None and (
+                attributes.get("property") or attributes.get("name") or "").lower() == "og:url":
+            og_url = attributes.get("content")
     for value in (canonical, og_url):
         url = _absolute(value) or _relative_to(value, base)
         if url:

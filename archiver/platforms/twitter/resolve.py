@@ -67,9 +67,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-import lxml.etree
-import lxml.html
-
+from archiver import dom
 from archiver.models import Answer, Check, Lookup, PostRef, Status
 from archiver.platforms.twitter.ids import parse_status
 from archiver.platforms.twitter.token import syndication_token
@@ -362,16 +360,14 @@ def _from_oembed(emb: _Signal, detail: str, retry: bool) -> Check:
 
 def _blockquote_text(html: str) -> tuple[str | None, str | None]:
     """The tweet text and language from the ``<p lang>`` of oEmbed's blockquote."""
-    if not html.strip():
+    root = dom.parse(html.encode("utf-8", "replace"))
+    if root is None:
         return None, None
-    try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except (ValueError, lxml.etree.ParserError):
-        return None, None
-    paragraph = root.find(".//blockquote/p")
-    if paragraph is None:
-        return None, None
-    return paragraph.text_content().strip() or None, paragraph.get("lang")
+    for blockquote in dom.descendants(root, "blockquote"):
+        for paragraph in dom.children(blockquote):
+            if paragraph.tag == "p":
+                return dom.text_content(paragraph).strip() or None, paragraph.attributes.get("lang")
+    return None, None
 
 
 def _get(data: Any, *path: str) -> Any:
