@@ -54,6 +54,17 @@ def test_declared_url_or_file_uri(tmp_path: Path, body: bytes, url: str | None):
     assert article.url == (url or path.resolve().as_uri())
 
 
+def test_declared_url_is_read_in_the_page_s_own_charset(tmp_path: Path):
+    """A Latin-1 page's canonical URL with a non-ASCII letter: decoded as extraction decodes the page."""
+    body = ("<html><head><meta charset='iso-8859-1'>"
+            "<link rel='canonical' href='https://news.example/caf\xe9'></head><body>x</body></html>").encode("latin-1")
+    path = tmp_path / "latin1.html"
+    path.write_bytes(body)
+    article = read_file(path)
+    assert isinstance(article, ArticleInput)
+    assert article.url == "https://news.example/caf\xe9"  # read as UTF-8, it would end in U+FFFD
+
+
 def test_text_file_and_sniffed_media(tmp_path: Path):
     text = tmp_path / "story.txt"
     text.write_text("Breaking: a text article. pic.twitter.com/abc https://t.co/xyz\n", encoding="utf-8")
