@@ -195,17 +195,6 @@ def text_content(el: Any) -> str:
     return el.text(deep=True) or ""
 
 
-def own_text(el: Any) -> str | None:
-    """The text before the element's first child element (None when there is none)."""
-    parts: list[str] = []
-    node = el.child
-    while node is not None and not node.is_element_node:
-        if node.is_text_node:
-            parts.append(node.text_content or "")
-        node = node.next
-    return "".join(parts) or None
-
-
 def outer_html(el: Any) -> str:
     """The element serialised as HTML5 serialises it."""
     return el.html or ""

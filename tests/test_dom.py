@@ -24,7 +24,6 @@ def test_walks_and_text() -> None:
     assert [el.tag for el in dom.descendants(div)] == ["div", "b", "i"]
     assert [el.tag for el in dom.children(div)] == ["b", "i"]
     assert dom.text_content(div) == "one two threefour"
-    assert dom.own_text(div) == "one "
     assert [el.tag for el in dom.ancestors(div)] == ["body", "html"]
     assert dom.parent(root) is None
     assert dom.outer_html(next(dom.descendants(div, "b"))) == "<b>two</b>"

@@ -209,6 +209,14 @@ def test_region_rules(markup: str, region: str) -> None:
     assert RegionMap().region_of(target) == region
 
 
+def test_a_link_s_own_class_decides_its_region() -> None:
+    """find_links hands regions the anchor's attributes: those, not its parent's, are the link's signals."""
+    html = page("<article><div class='story'><a class='share-button' href='https://x.test/b'>b</a>"
+                "<a href='https://x.test/a'>a</a></div><p id='note'><a href='https://x.test/c'>c</a></p></article>")
+    assert [link.region for link in extract_document(html, url="https://news.test/").links] == ["aside", "body",
+                                                                                                "body"]
+
+
 def test_token_words() -> None:
     assert [token_region(t) for t in ("widget_text", "td-sidebar", "entry-header", "js-comments", "socialcount",
                                       "c-footer__wrapper", "sharedaddy", "elementor-widget")] == [

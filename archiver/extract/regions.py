@@ -129,16 +129,15 @@ class RegionMap:
             number = node.tag_id
             if number not in _IGNORED_IDS:
                 # the element's own signals; most elements are plain (not a deciding tag) and say nothing
-                if i or attributes is None:
-                    attributes = node.attributes
+                attrs = node.attributes if i or attributes is None else attributes  # el's own: the caller's
                 token_region, token_shield = None, False
-                classes = attributes.get("class")
+                classes = attrs.get("class")
                 if classes:
                     found = classified.get(classes)
                     if found is None:
                         found = _classify_cached(classes)
                     token_region, token_shield = found
-                ident = attributes.get("id")
+                ident = attrs.get("id")
                 if ident and not token_shield:
                     found = classified.get(ident)
                     if found is None:
@@ -146,9 +145,9 @@ class RegionMap:
                     id_region, token_shield = found
                     token_region = None if token_shield else token_region or id_region
                 if token_region is not None or token_shield or number in _DECIDING_IDS:
-                    state = _step(state, attributes, node.tag, token_region, token_shield)
+                    state = _step(state, attrs, node.tag, token_region, token_shield)
                 elif state[0] != "body" and not state[1] and (
-                        attributes.get("role") == "main" or attributes.get("itemprop") == "articleBody"):
+                        attrs.get("role") == "main" or attrs.get("itemprop") == "articleBody"):
                     state = ("body", False, state[2])  # _step's answer for a plain element that shields
             states[keys[i]] = state
         return state[0]
