@@ -351,3 +351,12 @@ def test_corpus_blockquote_record(corpus_dir: Path) -> None:
     assert embed.css_path == "div.article-wrap > div.article-content.sticky-sidebar-relative > div.the-content > " \
                              "blockquote.twitter-tweet"
     assert embed.snippet.startswith('<blockquote class="twitter-tweet" data-width="550" data-dnt="true">')
+
+
+def test_wrappers_are_found_from_the_page_bytes_in_any_letter_case() -> None:
+    """The wrapper search is skipped when the page's bytes name none of the attributes: upper case names them too."""
+    html = b'<html><body><DIV DATA-TWEET-ID="777"></DIV><div Data-Embed-Id="888" class="embed-twitter"></div></body></html>'
+    found = list(twitter.detect(Page(dom.parse(html), None, data=html)))
+    assert [(s.kind, s.post) for s in found] == [("div", ref("777")), ("div", ref("888"))]
+    plain = b"<html><body><p>data-tweet</p><div></div></body></html>"
+    assert list(twitter.detect(Page(dom.parse(plain), None, data=plain))) == []
