@@ -324,6 +324,13 @@ def test_page_facts() -> None:
         "The Story", "https://news.example/story", "2020-05-01T10:00Z", "de-AT")
 
 
+def test_page_facts_collapse_whitespace() -> None:
+    """Runs of any whitespace (newlines, tabs, no-break and em spaces) become one space; the ends are trimmed."""
+    head = "<title>\n  Site\t|\u00a0 Story \u2003</title><meta name='pubdate' content=' 2020-05-01\n10:00 '>"
+    result = extract_document(page("<p>x</p>", head), url="https://news.example/story")
+    assert (result.title, result.published) == ("Site | Story", "2020-05-01 10:00")
+
+
 def test_text_media_delegates_to_the_text_reader() -> None:
     text = ("Another large group of migrants pic.twitter.com/bJ7wHuwl4f\n"
             "\u2014 Hanna Liubakova (@HannaLiubakova) November 18, 2021\n")
