@@ -183,7 +183,7 @@ class _Covered:
         if not self.embedded:
             return False
         if el.tag != "a":
-            return inside(el, self.embedded)
+            return inside(el, self._ids)
         if self._anchors is None:  # the links inside embeds, found from the (few, small) embeds down
             self._anchors = {a.mem_id for e in self.embedded for a in dom.descendants(e, "a")}
         return el.mem_id in self._anchors or el.mem_id in self._ids

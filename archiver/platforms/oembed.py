@@ -18,7 +18,7 @@ import functools
 import json
 import re
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from archiver import dom
@@ -174,10 +174,11 @@ def link_sightings(
     links are dropped by ``identify`` returning None. ``handle`` reads the author's
     handle from the post's canonical URL where the platform puts it there.
     """
+    claimed_ids = {el.mem_id for el in claimed}
     for anchor in page.links_on(domains, hints):
         url = anchor.url
         post = identify(url)
-        if post is None or inside(anchor.element, claimed):
+        if post is None or inside(anchor.element, claimed_ids):
             continue
         kind = "iframe" if is_player(url) else "link"
         yield Sighting(element=anchor.element, post=post, kind=kind, url_as_found=anchor.href,
@@ -190,11 +191,14 @@ def handle_in_url(post: PostRef) -> str | None:
     return match.group(1) if match else None
 
 
-def inside(el: Any, elements: Iterable[Any]) -> bool:
-    """True when ``el`` or one of its ancestors is in ``elements`` (compared by node, ``dom.same``)."""
-    if not elements:
+def inside(el: Any, ids: Collection[int]) -> bool:
+    """True when ``el`` or one of its ancestors is one of the nodes whose ``mem_id`` is in ``ids``.
+
+    By ``mem_id`` (what ``dom.same`` compares): callers turn their elements into
+    ids once, not once per element they ask about.
+    """
+    if not ids:
         return False
-    ids = {e.mem_id for e in elements}
     return el.mem_id in ids or any(a.mem_id in ids for a in dom.ancestors(el))
 
 
