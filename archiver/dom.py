@@ -169,6 +169,14 @@ def descendants(el: Any, *tags: str) -> Iterator[Any]:
             yield node
 
 
+def below(el: Any, *tags: str) -> Iterator[Any]:
+    """``descendants`` without the element itself: every element under it, only ``tags`` when given."""
+    key = el.mem_id
+    for node in descendants(el, *tags):
+        if node.mem_id != key:
+            yield node
+
+
 def children(el: Any) -> Iterator[Any]:
     """The element's child elements, in order."""
     node = el.child

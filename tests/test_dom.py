@@ -23,6 +23,10 @@ def test_walks_and_text() -> None:
     div = next(dom.descendants(root, "div"))
     assert [el.tag for el in dom.descendants(div)] == ["div", "b", "i"]
     assert [el.tag for el in dom.children(div)] == ["b", "i"]
+    outer = dom.parse(b"<div><div><a href=x>a</a></div></div>")
+    first = next(dom.descendants(outer, "div"))
+    assert [el.tag for el in dom.below(first, "div", "a")] == ["div", "a"]  # the element itself is not below it
+    assert [el.tag for el in dom.below(first)] == ["div", "a"]
     assert dom.text_content(div) == "one two threefour"
     assert [el.tag for el in dom.ancestors(div)] == ["body", "html"]
     assert dom.parent(root) is None

@@ -121,9 +121,9 @@ def _subbuzz(div: Any, base_url: str | None) -> Sighting | None:
 
 def _attributions(div: Any) -> Iterator[Any]:
     """Elements below ``div`` whose class attribute contains "subbuzz__attribution" (as a substring)."""
-    for el in dom.descendants(div):
+    for el in dom.below(div):
         value = el.attributes.get("class")
-        if value and "subbuzz__attribution" in value and not dom.same(el, div):
+        if value and "subbuzz__attribution" in value:
             yield el
 
 

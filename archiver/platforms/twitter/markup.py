@@ -227,7 +227,7 @@ def _iframely(el: Any, attributes: dict[str, str | None]) -> Sighting | None:
     link = parse_status(url)
     if link is None:
         return None
-    kind = "iframe" if _below(el, "iframe") else "div"
+    kind = "iframe" if next(dom.below(el, "iframe"), None) is not None else "div"
     return _sighting(el, link, kind, url)
 
 
@@ -304,9 +304,7 @@ def _sighting(el: Any, link: StatusLink, kind: str, url_as_found: str | None) ->
 
 def _status_links(el: Any) -> list[tuple[Any, StatusLink]]:
     found = []
-    for a in dom.descendants(el, "a"):
-        if a.mem_id == el.mem_id:
-            continue  # below el only: a wrapper may be an <a> itself
+    for a in dom.below(el, "a"):  # a wrapper may be an <a> itself
         link = parse_status(a.attributes.get("href"))
         if link is not None:
             found.append((a, link))
@@ -315,9 +313,7 @@ def _status_links(el: Any) -> list[tuple[Any, StatusLink]]:
 
 def _inner_embed(el: Any) -> bool:
     """Whether markup under ``el`` speaks for the tweet itself: an official blockquote, a rendered iframe, AMP."""
-    for inner in dom.descendants(el, "blockquote", "iframe", "amp-twitter"):
-        if inner.mem_id == el.mem_id:
-            continue  # below it only
+    for inner in dom.below(el, "blockquote", "iframe", "amp-twitter"):
         tag = inner.tag
         if tag == "amp-twitter":
             return True
@@ -327,11 +323,6 @@ def _inner_embed(el: Any) -> bool:
         elif has_class(inner, "twitter-tweet") or has_class(inner, "twitter-video"):
             return True
     return False
-
-
-def _below(el: Any, tag: str) -> bool:
-    """Whether an element ``tag`` stands under ``el`` (``el`` itself not counted)."""
-    return any(inner.mem_id != el.mem_id for inner in dom.descendants(el, tag))
 
 
 def _status_in_query(url: str) -> StatusLink | None:
@@ -363,5 +354,5 @@ def _signature(el: Any) -> tuple[str | None, str | None]:
 
 def _first(el: Any, tag: str, name: str) -> Any:
     """The first element ``tag`` (``*``: any) under ``el`` with class ``name`` (a BuzzFeed card part)."""
-    elements = dom.descendants(el) if tag == "*" else dom.descendants(el, tag)
-    return next((inner for inner in elements if inner.mem_id != el.mem_id and has_class(inner, name)), None)
+    elements = dom.below(el) if tag == "*" else dom.below(el, tag)
+    return next((inner for inner in elements if has_class(inner, name)), None)
