@@ -40,7 +40,7 @@ _EMBED_IN_ATTR = re.compile(r"<\s*(?:iframe|blockquote)\b", re.IGNORECASE)
 # Each word is found by a part of it that bytes.find skips through quickly: a needle
 # ending in "e", the commonest letter of markup, is compared at almost every
 # byte; "ifram" is a third quicker over the corpus pages than "iframe".
-_EMBED_WORDS = ((b"ifram", b"e"), (b"blockquote", b""))  # (searched for, the rest of the word)
+_EMBED_WORDS = (("iframe", b"ifram", b"e"), ("blockquote", b"blockquote", b""))  # (tag, searched for, the rest)
 _ESCAPED_LT = re.compile(rb"&(?:lt|#0*60|#x0*3c);")  # on lower-cased bytes
 _ENTITY_CHARS = frozenset(b"&#0123456789abcdefltx;")
 _SPACE = frozenset(b" \t\n\r\x0b\x0c")  # what \s matches in a bytes pattern
@@ -97,7 +97,7 @@ def _markup_in_attributes(page: Page) -> bool:
     lowered = page.lowered
     if lowered is None:
         return True
-    for needle, rest in _EMBED_WORDS:
+    for tag, needle, rest in _EMBED_WORDS:
         starts = 0
         at = lowered.find(needle)
         while at >= 0:
@@ -114,7 +114,7 @@ def _markup_in_attributes(page: Page) -> bool:
             elif i > 0 and lowered[i - 1] == 0x3B and _escaped_lt_before(lowered, i):  # ";"
                 return True
             at = lowered.find(needle, at + len(needle))
-        if starts != len(page.tagged((needle + rest).decode())):
+        if starts != len(page.tagged(tag)):
             return True
     return False
 
