@@ -89,7 +89,11 @@ def base_url(page: Page | Any, page_url: str | None) -> str | None:
     ``href`` counts, as browsers read it.
     """
     bases = page.tagged("base") if isinstance(page, Page) else dom.descendants(page, "base")
-    href = next((h for h in (b.attributes.get("href") for b in bases) if h is not None), None)
+    href = None
+    for element in bases:
+        href = element.attributes.get("href")
+        if href is not None:
+            break
     if href is not None:
         href = href.strip()
         if href:
@@ -137,12 +141,13 @@ def find_links(page: Page | Any, page_url: str | None, regions: RegionMap) -> li
         else:
             if base is None and "//" not in url:
                 continue  # relative, and nothing to resolve it against (nor for absolute() either)
-            url = resolve(href, base, origin)
-            normalized = normalize_url(url) if url is not None else None
-            if normalized is None:
+            resolved = resolve(href, base, origin)
+            normalized = normalize_url(resolved) if resolved is not None else None
+            if resolved is None or normalized is None:
                 if _may_be_url(href, base):
                     unsure.append(position)
                 continue
+            url = resolved
             normalized_url, host = normalized
             s = href.strip()
             if s[0] < "!" or "\t" in s or "\n" in s or "\r" in s:

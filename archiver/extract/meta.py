@@ -62,7 +62,12 @@ def page_facts(page: Page | Any, page_url: str | None) -> PageFacts:
             if published_by is None or order_key(el) < order_key(published_by):
                 metas["datepublished"] = _clean(attributes.get("datetime") or dom.text_content(el)) or ""
             break
-    title = next((t for t in (_clean(dom.text_content(el)) for el in page.tagged("title")) if t), None)
+    title = None
+    for el in page.tagged("title"):
+        shown = _clean(dom.text_content(el))
+        if shown:
+            title = shown
+            break
     canonical = None
     for el in page.tagged("link"):
         attributes = el.attributes

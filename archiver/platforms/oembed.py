@@ -177,6 +177,8 @@ def link_sightings(
     claimed_ids = {el.mem_id for el in claimed}
     for anchor in page.links_on(domains, hints):
         url = anchor.url
+        if url is None:  # links_on leaves out the anchors without one
+            continue
         post = identify(url)
         if post is None or inside(anchor.element, claimed_ids):
             continue
@@ -291,7 +293,7 @@ def unsupported(detail: str, endpoint: str | None = None) -> Check:
     return Check(Status.UNSUPPORTED, detail=detail, endpoint=endpoint)
 
 
-def first_query(query: dict[str, list[str]], *names: str) -> str | None:
+def first_query(query: Mapping[str, list[str]], *names: str) -> str | None:
     for name in names:
         values = query.get(name)
         if values and values[0]:

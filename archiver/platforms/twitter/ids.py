@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeGuard
 from urllib.parse import parse_qs, urlsplit
 
 from archiver.models import PostRef
@@ -72,13 +73,13 @@ def post_ref(post_id: str, handle: str | None = None) -> PostRef:
     return PostRef(platform=NAME, post_id=post_id, url=status_url(post_id, handle))
 
 
-def is_tweet_id(value: str | None) -> bool:
+def is_tweet_id(value: str | None) -> TypeGuard[str]:
     """True for a string of digits that can be a status id (attribute values are untrusted)."""
-    return bool(value) and _DIGITS.match(value.strip()) is not None and int(value) > 0
+    return value is not None and _DIGITS.match(value.strip()) is not None and int(value) > 0
 
 
 def is_handle(value: str | None) -> bool:
-    return bool(value) and _HANDLE_RE.match(value) is not None and value.lower() not in RESERVED
+    return value is not None and _HANDLE_RE.match(value) is not None and value.lower() not in RESERVED
 
 
 def parse_status(url: str | None) -> StatusLink | None:

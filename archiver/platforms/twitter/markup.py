@@ -266,7 +266,8 @@ def _buzzfeed(permalink: Any) -> Sighting | None:
     if link is None or card is None:
         return None
     username = _text(_first(card, "*", "subbuzz-tweet__username"))
-    handle = link.handle or (username.lstrip("@") if is_handle((username or "").lstrip("@")) else None)
+    shown = (username or "").lstrip("@")
+    handle = link.handle or (shown if is_handle(shown) else None)
     quote = _first(card, "blockquote", "subbuzz-tweet__container")
     return Sighting(
         element=quote if quote is not None else card,
