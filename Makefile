@@ -6,7 +6,10 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: setup demo test bench clean
 
-$(STAMP): pyproject.toml
+# setup.py's COMPILED modules are built into the tree: edit one, and the next make rebuilds it.
+COMPILED := $(shell sed -n 's/^    "\(archiver\/.*\.py\)",$$/\1/p' setup.py)
+
+$(STAMP): pyproject.toml setup.py $(COMPILED)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -25,4 +28,5 @@ bench: $(STAMP)  ## benchmarks under bench/ (speed and memory; never timed asser
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) data/demo.db data/demo.db-* .pytest_cache
+	rm -rf $(VENV) data/demo.db data/demo.db-* .pytest_cache build
+	find . -name '*.so' -not -path './.venv/*' -delete  # setup.py's compiled modules, built in place

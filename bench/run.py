@@ -102,8 +102,20 @@ def machine() -> list[tuple[str, str]]:
         ("libraries", f"archiver {archiver.__version__}, httpx {httpx.__version__}, "
                       f"lxml {'.'.join(map(str, lxml.etree.LXML_VERSION))}, libxml2 "
                       f"{'.'.join(map(str, lxml.etree.LIBXML_VERSION))}, selectolax {selectolax.__version__}"),
+        ("build", _build()),
         ("code", f"{commit}{dirty}" if commit else "unknown"),
     ]
+
+
+def _build() -> str:
+    """Which of archiver's modules run compiled (setup.py's COMPILED, built by mypyc) in this install."""
+    import archiver
+
+    package = Path(archiver.__file__).resolve().parent
+    compiled = sorted(str(p.relative_to(package.parent)).split(".", 1)[0] for p in package.rglob("*.so"))
+    if not compiled:
+        return "plain Python (no module compiled)"
+    return f"{len(compiled)} modules compiled by mypyc ({', '.join(compiled)}), the rest plain Python"
 
 
 # -- formatting -------------------------------------------------------------------------------

@@ -12,3 +12,20 @@ from corpus import shared_path
 def corpus_dir() -> Path:
     """The shared corpus folder (holding EXPECTED.tsv, pages/, api/, text/)."""
     return shared_path("corpus", "EXPECTED.tsv").parent
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop before testing a compiled module older than its source (setup.py's COMPILED, built in place).
+
+    Python imports the compiled module in place of the ``.py`` beside it, so an
+    edit that was not rebuilt would go untested, silently.
+    """
+    package = Path(__file__).resolve().parents[1] / "archiver"
+    stale = [str(source.relative_to(package.parent))
+             for built in package.rglob("*.so")
+             if (source := built.with_name(built.name.split(".", 1)[0] + ".py")).exists()
+             and source.stat().st_mtime > built.stat().st_mtime]
+    if stale:
+        pytest.exit(f"changed since it was compiled: {', '.join(sorted(stale))}; rebuild with `make setup` "
+                    "(or `pip install -e .`), or delete the compiled modules (`make clean`) to test plain Python",
+                    returncode=2)
