@@ -87,13 +87,14 @@ class OrderKeys:
         key = keys.get(el.mem_id)
         if key is not None:
             return key
-        chain = [el]  # el and its ancestors up to one whose key is known (or the root)
+        chain: list[Any] = [el]  # el and its ancestors up to one whose key is known (or the root)
         parent = dom.parent(el)
         while parent is not None and parent.mem_id not in keys:
             chain.append(parent)
             parent = dom.parent(parent)
         key = () if parent is None else keys[parent.mem_id]
-        for node in reversed(chain):  # the top one too: a template's content can have several
+        for i in range(len(chain) - 1, -1, -1):  # top down, the top one too: a template's content can have several
+            node = chain[i]  # (not reversed(): mypyc 2.4 fails on reversed() of a list of Any)
             key = key + (self._index(node),)
             if len(key) <= _KEPT_DEPTH:
                 keys[node.mem_id] = key
@@ -154,17 +155,17 @@ def assemble(placed: list[Placed]) -> tuple[Embed, ...]:
     return tuple(_embed(primary, fields, post, position) for position, (primary, fields, post) in enumerate(merged))
 
 
-def _merge(group: list[Placed]) -> tuple[Placed, dict[str, str | None], PostRef | None]:
+def _merge(group: list[Placed]) -> tuple[Placed, dict[str, Any], PostRef | None]:
     primary = next((p for p in group if p.sighting.kind != "link"), group[0])
     ordered = [primary] + [p for p in group if p is not primary]
-    fields: dict[str, str | None] = {}
+    fields: dict[str, Any] = {}  # Embed's keyword arguments (str or None each)
     for name in _MERGED_FIELDS:
         fields[name] = next((getattr(p.sighting, name) for p in ordered if getattr(p.sighting, name)), None)
     post = next((p.sighting.post for p in ordered if p.sighting.author_handle and p.sighting.post), None)
     return primary, fields, post or primary.sighting.post
 
 
-def _embed(primary: Placed, fields: dict[str, str | None], post: PostRef | None, position: int) -> Embed:
+def _embed(primary: Placed, fields: dict[str, Any], post: PostRef | None, position: int) -> Embed:
     return Embed(
         platform=primary.platform,
         post=post,
