@@ -109,10 +109,9 @@ def machine() -> list[tuple[str, str]]:
 
 def _build() -> str:
     """Which of archiver's modules run compiled (setup.py's COMPILED, built by mypyc) in this install."""
-    import archiver
+    from archiver import compiled as compiled_modules
 
-    package = Path(archiver.__file__).resolve().parent
-    compiled = sorted(str(p.relative_to(package.parent)).split(".", 1)[0] for p in package.rglob("*.so"))
+    compiled = compiled_modules.names()
     if not compiled:
         return "plain Python (no module compiled)"
     return f"{len(compiled)} modules compiled by mypyc ({', '.join(compiled)}), the rest plain Python"

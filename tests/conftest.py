@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from corpus import shared_path
 
+from archiver import compiled
+
 
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
@@ -20,12 +22,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     Python imports the compiled module in place of the ``.py`` beside it, so an
     edit that was not rebuilt would go untested, silently.
     """
-    package = Path(__file__).resolve().parents[1] / "archiver"
-    stale = [str(source.relative_to(package.parent))
-             for built in package.rglob("*.so")
-             if (source := built.with_name(built.name.split(".", 1)[0] + ".py")).exists()
-             and source.stat().st_mtime > built.stat().st_mtime]
+    stale = compiled.stale()
     if stale:
-        pytest.exit(f"changed since it was compiled: {', '.join(sorted(stale))}; rebuild with `make setup` "
+        pytest.exit(f"changed since it was compiled: {', '.join(stale)}; rebuild with `make setup` "
                     "(or `pip install -e .`), or delete the compiled modules (`make clean`) to test plain Python",
                     returncode=2)

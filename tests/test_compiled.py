@@ -22,9 +22,10 @@ import pytest
 from corpus import shared_path
 
 import archiver
+from archiver import compiled
 from archiver.extract import extract_document
 
-PACKAGE = Path(archiver.__file__).resolve().parent
+PACKAGE = compiled.PACKAGE
 URL = "https://news.example/2024/05/article.html"
 
 # Documents the corpus has few of: hidden markup, relative links under <base>, another
@@ -59,18 +60,13 @@ print(json.dumps({
 """
 
 
-def _compiled_modules() -> list[Path]:
-    return sorted(PACKAGE.rglob("*.so"))
-
-
 def _documents() -> list[tuple[bytes, str | None, str]]:
     pages = sorted(shared_path("corpus", "pages").glob("*.html"))
     return [(p.read_bytes(), URL, "html") for p in pages] + [(body, URL, media) for body, media in HANDMADE]
 
 
 def test_compiled_and_plain_extraction_are_the_same(tmp_path: Path) -> None:
-    compiled = _compiled_modules()
-    if not compiled:
+    if not compiled.builds():
         message = "archiver is installed as plain Python (no compiled modules in the package): nothing to compare"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)  # CI builds with a compiler: the compiled path must be tested there
@@ -115,3 +111,16 @@ def test_the_build_finds_a_working_compiler(monkeypatch: pytest.MonkeyPatch) -> 
     if shutil.which(compiler) is None:
         pytest.skip(f"no {compiler} on this machine: the build installs plain Python here")
     assert _build_script(monkeypatch)["_compiler_works"]() is True
+
+
+def test_builds_pair_each_compiled_module_with_its_source_and_tell_stale_ones(tmp_path: Path) -> None:
+    package = tmp_path / "archiver"
+    (package / "extract").mkdir(parents=True)
+    for name in ("dom", "extract/links", "extract/text"):
+        (package / f"{name}.py").write_text("")
+    for name in ("dom", "extract/links", "orphan"):  # a build whose source is gone is not a module
+        (package / f"{name}.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
+    os.utime(package / "dom.py", (1_000, 1_000))  # built after its source
+    os.utime(package / "extract/links.py", (4_000_000_000, 4_000_000_000))  # edited after its build
+    assert compiled.names(package) == ["archiver/dom", "archiver/extract/links"]
+    assert compiled.stale(package) == ["archiver/extract/links.py"]
